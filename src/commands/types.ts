@@ -1,0 +1,24 @@
+import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { JobRunner } from '../services/job-runner.js';
+import type { SettingsService } from '../services/settings.js';
+
+/** What a command handler may use. Passed in, so a test can build it around loopback servers. */
+export interface CommandContext {
+	config: Config;
+	logger: Logger;
+	runner: JobRunner;
+	settings: SettingsService;
+	/** For fetching the head of a member's attachment (no key, may follow redirects). */
+	downloads: Dispatcher;
+	/** URL schemes attachments may be fetched over (https in production; the fake's http in tests). */
+	attachmentProtocols: readonly string[];
+	now: () => number;
+}
+
+export interface Command {
+	data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+	execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+	.string()
+	.trim()
+	.transform((value) => (value === '' ? undefined : value))
+	.optional();
+
+const snowflake = optionalString.refine((value) => value === undefined || /^\d{17,20}$/.test(value), {
+	message: 'must be a Discord id (17 to 20 digits)',
+});
+
+const httpUrl = (fallback?: string) =>
+	optionalString
+		.refine((value) => value === undefined || /^https?:\/\/[^\s/]+/i.test(value), {
+			message: 'must be an http(s) URL',
+		})
+		.transform((value) => (value ?? fallback)?.replace(/\/+$/, ''));
+
+const integer = (fallback: number, min: number, max: number) =>
+	optionalString.pipe(
+		z
+			.string()
+			.regex(/^\d+$/, { message: 'must be a whole number' })
+			.transform(Number)
+			.pipe(z.number().int().min(min).max(max))
+			.optional(),
+	).transform((value) => value ?? fallback);
+
+const envSchema = z.object({
+	DISCORD_TOKEN: z.string({ message: 'is required (the bot token from the Developer Portal)' }).trim().min(1, 'is required (the bot token from the Developer Portal)'),
+	DISCORD_CLIENT_ID: snowflake,
+	DISCORD_GUILD_ID: snowflake,
+	DISCORD_API_URL: httpUrl(),
+	XTTS_API_KEY: z.string({ message: 'is required (your XTTS subscription key)' }).trim().min(1, 'is required (your XTTS subscription key)'),
+	XTTS_API_URL: httpUrl('https://gateway.pixazo.ai'),
+	XTTS_POLL_INTERVAL_MS: integer(5_000, 1_000, 600_000),
+	XTTS_JOB_TIMEOUT_MS: integer(600_000, 10_000, 86_400_000),
+	LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
+	STORE_URL: optionalString
+		.refine((value) => value === undefined || /^(sqlite|redis|rediss):\/\/./i.test(value), {
+			message: 'must start with sqlite:// (embedded file) or redis:// (shared server)',
+		})
+		.transform((value) => value ?? 'sqlite://data/bot.sqlite'),
+});
+
+export interface Config {
+	readonly discord: {
+		readonly token: string;
+		readonly clientId: string | undefined;
+		readonly guildId: string | undefined;
+		/** REST base without the version, handed to discord.js as `rest.api`. */
+		readonly apiUrl: string | undefined;
+	};
+	readonly xtts: {
+		readonly apiKey: string;
+		/** Origin of the API, e.g. https://gateway.pixazo.ai. The key is sent to this origin only. */
+		readonly apiUrl: string;
+		readonly pollIntervalMs: number;
+		readonly jobTimeoutMs: number;
+	};
+	readonly logLevel: (typeof LOG_LEVELS)[number];
+	readonly storeUrl: string;
+}
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+/**
+ * Reads the environment into one typed, frozen Config.
+ * Throws a ConfigError whose message is one line per bad variable, naming it (never its value: it may be a secret).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+	const value = parseEnv(envSchema, env);
+	const config: Config = {
+		discord: {
+			token: value.DISCORD_TOKEN,
+			clientId: value.DISCORD_CLIENT_ID,
+			guildId: value.DISCORD_GUILD_ID,
+			apiUrl: value.DISCORD_API_URL,
+		},
+		xtts: {
+			apiKey: value.XTTS_API_KEY,
+			apiUrl: new URL(value.XTTS_API_URL!).origin,
+			pollIntervalMs: value.XTTS_POLL_INTERVAL_MS,
+			jobTimeoutMs: value.XTTS_JOB_TIMEOUT_MS,
+		},
+		logLevel: value.LOG_LEVEL,
+		storeUrl: value.STORE_URL,
+	};
+	return deepFreeze(config);
+}
+
+/** Just what registering the commands needs (no XTTS key): for `npm run deploy-commands`. */
+export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Config['discord'] & { clientId: string } {
+	const schema = envSchema.pick({ DISCORD_TOKEN: true, DISCORD_CLIENT_ID: true, DISCORD_GUILD_ID: true, DISCORD_API_URL: true }).refine((value) => value.DISCORD_CLIENT_ID, {
+		message: 'is required to register commands (the application id from the Developer Portal)',
+		path: ['DISCORD_CLIENT_ID'],
+	});
+	const value = parseEnv(schema, env);
+	return Object.freeze({ token: value.DISCORD_TOKEN, clientId: value.DISCORD_CLIENT_ID!, guildId: value.DISCORD_GUILD_ID, apiUrl: value.DISCORD_API_URL });
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+	const parsed = schema.safeParse(env);
+	if (!parsed.success) {
+		const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+		throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+	}
+	return parsed.data;
+}
+
+function deepFreeze<T extends object>(object: T): T {
+	for (const value of Object.values(object)) {
+		if (value && typeof value === 'object') deepFreeze(value as object);
+	}
+	return Object.freeze(object);
+}

@@ -1,0 +1,27 @@
+import dotenv from 'dotenv';
+import { REST } from 'discord.js';
+import { commands } from './commands/index.js';
+import { ConfigError, loadDiscordConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { syncCommands } from './services/command-registry.js';
+
+dotenv.config({ quiet: true });
+
+let discord;
+try {
+	discord = loadDiscordConfig();
+} catch (error) {
+	console.error(error instanceof ConfigError ? error.message : String(error));
+	process.exit(1);
+}
+
+const logger = createLogger({ level: 'info', secrets: [discord.token] });
+const rest = new REST(discord.apiUrl ? { api: discord.apiUrl } : {}).setToken(discord.token);
+try {
+	await syncCommands({ rest, applicationId: discord.clientId, guildId: discord.guildId, definitions: commands.map((command) => command.data), logger, force: true });
+	logger.flush();
+} catch (error) {
+	logger.fatal({ err: error }, 'could not register the commands');
+	logger.flush();
+	process.exitCode = 1;
+}

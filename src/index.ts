@@ -1,0 +1,60 @@
+import dotenv from 'dotenv';
+import { createBot } from './bot.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+dotenv.config({ quiet: true });
+
+let config;
+try {
+	config = loadConfig();
+} catch (error) {
+	// One line naming what is wrong, never a value, then stop: hosts read this in their service logs.
+	console.error(error instanceof ConfigError ? error.message : String(error));
+	process.exit(1);
+}
+
+const logger = createLogger({ level: config.logLevel, secrets: [config.discord.token, config.xtts.apiKey, ...urlPassword(config.storeUrl)] });
+const bot = await createBot({ config, logger }).catch((error: unknown) => {
+	logger.fatal({ err: error }, 'could not start');
+	logger.flush();
+	process.exit(1);
+});
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+	if (stopping) return;
+	stopping = true;
+	logger.info({ signal }, 'shutting down; unfinished jobs resume on the next start');
+	// Never hang a service manager: whatever is still open after this is abandoned.
+	setTimeout(() => {
+		logger.warn('shutdown took too long; exiting anyway');
+		logger.flush();
+		process.exit(0);
+	}, 8_000).unref();
+	await bot.stop().catch((error: unknown) => logger.error({ err: error }, 'error while shutting down'));
+	logger.info('stopped');
+	logger.flush();
+	process.exit(0);
+}
+process.once('SIGTERM', (signal) => void shutdown(signal));
+process.once('SIGINT', (signal) => void shutdown(signal));
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+
+try {
+	await bot.start();
+} catch (error) {
+	logger.fatal({ err: error }, 'could not connect to Discord (check DISCORD_TOKEN)');
+	await bot.stop().catch(() => undefined);
+	logger.flush();
+	process.exit(1);
+}
+
+function urlPassword(url: string): string[] {
+	try {
+		const { password } = new URL(url);
+		return password ? [decodeURIComponent(password)] : [];
+	} catch {
+		return [];
+	}
+}

@@ -1,0 +1,113 @@
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST, type RawFile } from 'discord.js';
+import type { Logger } from '../logger.js';
+import type { JobRecord } from './job-store.js';
+
+/**
+ * What the member sees of a job: progress edits of the deferred reply, then the result or the failure.
+ * Works from the stored record alone (application id + interaction token), so it also works after a restart.
+ */
+
+/** Discord interaction tokens are valid for 15 minutes. */
+export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+/** Stop trusting the token a little early: an edit that races the expiry would be lost. */
+export const TOKEN_SAFETY_MARGIN_MS = 60 * 1000;
+
+export interface OutgoingMessage {
+	content: string;
+	file?: { name: string; data: Buffer };
+}
+
+export interface Delivered {
+	via: 'reply' | 'channel';
+	messageId?: string;
+}
+
+export class UndeliverableError extends Error {
+	override name = 'UndeliverableError';
+}
+
+export interface Delivery {
+	/** Edits the deferred reply; silently skipped once the token is too old (progress is best effort). */
+	progress(job: JobRecord, content: string): Promise<void>;
+	/** Posts the final message: the reply while its token lives, else the channel with a mention. */
+	finish(job: JobRecord, message: OutgoingMessage): Promise<Delivered>;
+}
+
+/** Codes that mean "the reply can't be edited any more", where posting in the channel still can work. */
+const REPLY_GONE = new Set<number>([
+	RESTJSONErrorCodes.InvalidWebhookToken,
+	RESTJSONErrorCodes.UnknownWebhook,
+	RESTJSONErrorCodes.UnknownMessage,
+	RESTJSONErrorCodes.UnknownInteraction,
+]);
+
+export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; logger: Logger; now?: () => number }): Delivery {
+	const log = logger.child({ component: 'delivery' });
+
+	const tokenUsable = (job: JobRecord) => now() < job.interaction.createdAt + INTERACTION_TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
+
+	async function editReply(job: JobRecord, message: OutgoingMessage): Promise<string | undefined> {
+		const files: RawFile[] = message.file ? [{ name: message.file.name, data: message.file.data }] : [];
+		const body = {
+			content: message.content,
+			// The member already sees their reply: no pings from edits.
+			allowed_mentions: { parse: [] },
+			// Replace whatever the reply carried (nothing, while deferred) with exactly this file.
+			attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+		};
+		const result = (await rest.patch(Routes.webhookMessage(job.interaction.applicationId, job.interaction.token, '@original'), {
+			body,
+			files,
+			auth: false,
+		})) as { id?: string };
+		return result?.id;
+	}
+
+	async function postInChannel(job: JobRecord, message: OutgoingMessage): Promise<string | undefined> {
+		const files: RawFile[] = message.file ? [{ name: message.file.name, data: message.file.data }] : [];
+		const result = (await rest.post(Routes.channelMessages(job.channelId), {
+			body: {
+				content: message.content,
+				allowed_mentions: { users: [job.requesterId] },
+				attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+				// Discord drops a second message with the same nonce from the same author for a few minutes,
+				// so a retry after a crash mid-post cannot post the audio twice.
+				nonce: job.id.slice(0, 25),
+				enforce_nonce: true,
+			},
+			files,
+		})) as { id?: string };
+		return result?.id;
+	}
+
+	return {
+		async progress(job, content) {
+			if (!tokenUsable(job)) return;
+			try {
+				await editReply(job, { content });
+			} catch (error) {
+				log.warn({ jobId: job.id, err: error }, 'progress edit failed');
+			}
+		},
+
+		async finish(job, message) {
+			if (tokenUsable(job)) {
+				try {
+					return { via: 'reply', messageId: await editReply(job, message) };
+				} catch (error) {
+					if (!(error instanceof DiscordAPIError && REPLY_GONE.has(Number(error.code)))) throw error;
+					log.info({ jobId: job.id, code: error.code }, 'reply can no longer be edited; posting in the channel');
+				}
+			}
+			try {
+				return { via: 'channel', messageId: await postInChannel(job, message) };
+			} catch (error) {
+				if (error instanceof DiscordAPIError && error.status >= 400 && error.status < 500 && error.status !== 429) {
+					log.error({ jobId: job.id, channelId: job.channelId, code: error.code }, 'cannot post the result in the channel');
+					throw new UndeliverableError(`Discord refused the post (${error.code})`, { cause: error });
+				}
+				throw error;
+			}
+		},
+	};
+}

@@ -1,0 +1,76 @@
+import type Keyv from 'keyv';
+import type { LanguageCode } from './languages.js';
+import type { LanguageSource } from './settings.js';
+import type { XttsStatus } from './xtts-client.js';
+
+/**
+ * A /clone request's durable record. Written before anything is spent at the API and updated on
+ * every transition, so that a restart can pick the job up where it was.
+ */
+export type JobState =
+	| 'recorded' // accepted, nothing sent to the API yet: safe to submit
+	| 'submitting' // the generate request is (or was) on the wire: never send it again
+	| 'submitted' // the API gave us a request id: poll it
+	| 'delivering' // the result is being posted
+	| 'delivered'
+	| 'failed';
+
+export const UNFINISHED_STATES: ReadonlySet<JobState> = new Set(['recorded', 'submitting', 'submitted', 'delivering']);
+
+export interface JobRecord {
+	v: 1;
+	id: string;
+	state: JobState;
+	createdAt: number;
+	updatedAt: number;
+	/** What is needed to edit the deferred reply, also after a restart. The token is a credential: never log it. */
+	interaction: { id: string; applicationId: string; token: string; createdAt: number };
+	guildId: string | null;
+	channelId: string;
+	requesterId: string;
+	locale: string;
+	/** The largest upload the reply may carry (the interaction's attachment_size_limit). */
+	uploadLimit: number;
+	request: {
+		speakerUrl: string;
+		speakerName: string;
+		text: string;
+		language: LanguageCode;
+		languageSource: LanguageSource;
+		cleanupVoice: boolean;
+		/** Known length of the speaker clip, for the 3–10 s hint. */
+		speakerSeconds?: number;
+	};
+	xtts?: { requestId: string; pollingUrl?: string; status: XttsStatus };
+	outcome?: { kind: 'delivered'; messageId?: string; via: 'reply' | 'channel' } | { kind: 'failed'; reason: string; delivered: boolean };
+}
+
+/** Finished records are kept this long for audit and support, then expire. */
+export const FINISHED_JOB_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface JobStore {
+	get(id: string): Promise<JobRecord | undefined>;
+	save(job: JobRecord): Promise<void>;
+	unfinished(): Promise<JobRecord[]>;
+}
+
+export function createJobStore(store: Keyv): JobStore {
+	return {
+		async get(id) {
+			const job = (await store.get(id)) as JobRecord | undefined;
+			return job?.v === 1 ? job : undefined;
+		},
+		async save(job) {
+			await store.set(job.id, job, UNFINISHED_STATES.has(job.state) ? undefined : FINISHED_JOB_TTL_MS);
+		},
+		async unfinished() {
+			if (!store.iterator) throw new Error('the job store cannot list its records');
+			const jobs: JobRecord[] = [];
+			for await (const [, value] of store.iterator(undefined)) {
+				const job = value as JobRecord | undefined;
+				if (job?.v === 1 && UNFINISHED_STATES.has(job.state)) jobs.push(job);
+			}
+			return jobs.sort((a, b) => a.createdAt - b.createdAt);
+		},
+	};
+}

@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import Keyv from 'keyv';
+import KeyvRedis from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import type { Logger } from '../logger.js';
+
+/**
+ * The bot's persistent state: one keyv namespace per concern, on the backend STORE_URL names.
+ * Each namespace gets its own adapter so that keyv's namespacing and iteration stay per concern.
+ */
+export interface Stores {
+	readonly settings: Keyv;
+	readonly jobs: Keyv;
+	readonly backend: 'sqlite' | 'redis';
+	/** Resolves when the backend answers a read; for health checks. */
+	ping(): Promise<boolean>;
+	close(): Promise<void>;
+}
+
+export class StoreConfigError extends Error {
+	override name = 'StoreConfigError';
+}
+
+const NAMESPACES = ['settings', 'jobs'] as const;
+
+export async function createStores(url: string, logger: Logger): Promise<Stores> {
+	const log = logger.child({ component: 'store' });
+	const backend = backendOf(url);
+	const adapters = [];
+	for (const namespace of NAMESPACES) {
+		adapters.push({ namespace, adapter: backend === 'sqlite' ? await sqliteAdapter(url) : new KeyvRedis(url, { throwOnConnectError: true }) });
+	}
+	const [settings, jobs] = adapters.map(({ namespace, adapter }) => {
+		// A failed write must fail the caller (a job not recorded is a job that can be lost), not just emit.
+		const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+		keyv.on('error', (error: unknown) => log.error({ err: error, namespace }, 'store error'));
+		return keyv;
+	}) as [Keyv, Keyv];
+
+	// Fail at startup, not on the first member's command.
+	await settings.get('__ping__');
+	log.info({ backend, location: backend === 'sqlite' ? url : redactUrl(url) }, 'store ready');
+
+	return {
+		settings,
+		jobs,
+		backend,
+		async ping() {
+			try {
+				await settings.get('__ping__');
+				return true;
+			} catch {
+				return false;
+			}
+		},
+		async close() {
+			await Promise.allSettled([settings.disconnect(), jobs.disconnect()]);
+		},
+	};
+}
+
+function backendOf(url: string): 'sqlite' | 'redis' {
+	if (/^sqlite:\/\//i.test(url)) return 'sqlite';
+	if (/^rediss?:\/\//i.test(url)) return 'redis';
+	throw new StoreConfigError('STORE_URL must start with sqlite:// (embedded file) or redis:// (shared server)');
+}
+
+async function sqliteAdapter(url: string): Promise<KeyvSqlite> {
+	const file = url.replace(/^sqlite:\/\//i, '');
+	if (!file) throw new StoreConfigError('STORE_URL sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite');
+	if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+	// Several connections share the file (one per namespace): wait for a lock instead of failing.
+	return new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 });
+}
+
+/** A Redis URL may hold a password; log only where it points. */
+function redactUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+	} catch {
+		return 'redis://…';
+	}
+}

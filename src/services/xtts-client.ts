@@ -1,0 +1,339 @@
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { describeNetworkError, download, DownloadError, headerValue } from './http.js';
+import type { LanguageCode } from './languages.js';
+import { abortableSleep, type Sleep } from './clock.js';
+
+/**
+ * The hosted XTTS v2 API, exactly as ../shared/xtts-v2-api.md documents it, and nothing Discord-specific.
+ * Where the documentation is silent the assumptions are written next to the code that makes them.
+ */
+
+export const XTTS_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'ERROR'] as const;
+export type XttsStatus = (typeof XTTS_STATUSES)[number];
+export const FINAL_STATUSES: ReadonlySet<XttsStatus> = new Set(['COMPLETED', 'FAILED', 'ERROR']);
+
+export type XttsErrorKind =
+	| 'bad-request' // 400, e.g. "Model not found"
+	| 'auth' // 401 / 403: the key is wrong or lacks access
+	| 'balance' // 402: the wallet is empty
+	| 'rate-limited' // 429 that outlasted our retries
+	| 'server' // 5xx
+	| 'not-found' // 404 on a status request: the API doesn't know the request id
+	| 'bad-response' // a body that isn't what the documentation promises
+	| 'network' // connection refused / reset / timed out before an answer
+	| 'too-large' // the output is over the caller's byte limit
+	| 'download'; // the media URL could not be fetched
+
+export class XttsError extends Error {
+	override name = 'XttsError';
+	readonly kind: XttsErrorKind;
+	readonly status: number | undefined;
+	/** The API's own `message`/`error` text, when it sent one. */
+	readonly apiMessage: string | undefined;
+	readonly retryAfterMs: number | undefined;
+	/** True when a generate request may have created (and be charged for) a job despite the error. */
+	readonly ambiguous: boolean;
+
+	constructor(
+		kind: XttsErrorKind,
+		message: string,
+		details: { status?: number; apiMessage?: string; retryAfterMs?: number; ambiguous?: boolean; cause?: unknown } = {},
+	) {
+		super(message, details.cause === undefined ? undefined : { cause: details.cause });
+		this.kind = kind;
+		this.status = details.status;
+		this.apiMessage = details.apiMessage;
+		this.retryAfterMs = details.retryAfterMs;
+		this.ambiguous = details.ambiguous ?? false;
+	}
+
+	/** Worth asking again later (the job itself may be fine). */
+	get transient(): boolean {
+		return this.kind === 'rate-limited' || this.kind === 'server' || this.kind === 'network' || this.kind === 'bad-response';
+	}
+}
+
+export interface GenerateRequest {
+	/** URL of 3–10 s of clear speech (wav, mp3, m4a, ogg or flv). */
+	speaker: string;
+	text: string;
+	language: LanguageCode;
+	cleanupVoice?: boolean;
+	/** Where the API should POST status callbacks (sent as the X-Webhook-URL header). */
+	webhookUrl?: string;
+}
+
+export interface SubmittedJob {
+	requestId: string;
+	status: XttsStatus;
+	pollingUrl: string | undefined;
+}
+
+export interface JobStatus {
+	requestId: string;
+	status: XttsStatus;
+	error: string | null;
+	mediaUrls: string[];
+	mediaType: string | undefined;
+}
+
+export interface RetryPolicy {
+	/** Retries after the first attempt. */
+	maxRetries: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+
+export interface XttsClientOptions {
+	/** The API origin; the key is sent to this origin and no other. */
+	apiUrl: string;
+	apiKey: string;
+	dispatcher: Dispatcher;
+	/** For media downloads only: may follow redirects, never carries the key. */
+	mediaDispatcher?: Dispatcher;
+	logger: Logger;
+	retry?: Partial<RetryPolicy>;
+	/** Injected for tests: jitter source in [0, 1). */
+	random?: () => number;
+	sleep?: Sleep;
+	now?: () => number;
+}
+
+export interface XttsClient {
+	submit(job: GenerateRequest, options?: { signal?: AbortSignal }): Promise<SubmittedJob>;
+	getStatus(requestId: string, options?: { pollingUrl?: string; signal?: AbortSignal }): Promise<JobStatus>;
+	downloadMedia(url: string, options: { maxBytes: number; signal?: AbortSignal }): Promise<Buffer>;
+	/** The URL a status request for this job goes to (the polling_url only when it is on the API origin). */
+	statusUrl(requestId: string, pollingUrl?: string): string;
+}
+
+const submittedSchema = z.object({
+	request_id: z.string().min(1),
+	status: z.string(),
+	polling_url: z.string().optional().nullable(),
+});
+
+const statusSchema = z.object({
+	request_id: z.string().min(1).optional(),
+	status: z.string(),
+	error: z.string().nullable().optional(),
+	output: z
+		.object({
+			media_url: z.union([z.array(z.string()), z.string()]).optional().nullable(),
+			media_type: z.string().optional().nullable(),
+		})
+		.nullable()
+		.optional(),
+});
+
+export function createXttsClient(options: XttsClientOptions): XttsClient {
+	const origin = new URL(options.apiUrl).origin;
+	const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+	const random = options.random ?? Math.random;
+	const sleep = options.sleep ?? abortableSleep;
+	const now = options.now ?? Date.now;
+	const log = options.logger.child({ component: 'xtts-client' });
+	const mediaProtocols = [...new Set(['https:', new URL(origin).protocol])];
+
+	const keyedHeaders = {
+		'ocp-apim-subscription-key': options.apiKey,
+		'cache-control': 'no-cache',
+		accept: 'application/json',
+	};
+
+	function statusUrl(requestId: string, pollingUrl?: string): string {
+		if (pollingUrl) {
+			try {
+				// The key goes with every status request, so a polling_url on any other origin is not followed.
+				if (new URL(pollingUrl).origin === origin) return pollingUrl;
+				log.warn({ requestId }, 'polling_url is not on the configured API origin; using the documented status path');
+			} catch {
+				log.warn({ requestId }, 'polling_url is not a URL; using the documented status path');
+			}
+		}
+		return `${origin}/v2/requests/status/${encodeURIComponent(requestId)}`;
+	}
+
+	async function send(method: 'GET' | 'POST', url: string, body: string | undefined, extraHeaders: Record<string, string>, signal?: AbortSignal) {
+		const started = now();
+		const response = await request(url, {
+			dispatcher: options.dispatcher,
+			method,
+			headers: { ...keyedHeaders, ...extraHeaders },
+			body,
+			signal,
+		});
+		const text = await response.body.text();
+		log.debug({ method, path: new URL(url).pathname, status: response.statusCode, ms: now() - started }, 'xtts request');
+		return { statusCode: response.statusCode, headers: response.headers, text };
+	}
+
+	/** Runs `attempt` again while `retryable` says so, waiting with exponential backoff, jitter and Retry-After. */
+	async function withRetries<T>(label: string, attempt: () => Promise<T>, retryable: (error: XttsError) => boolean, signal?: AbortSignal): Promise<T> {
+		for (let retry = 0; ; retry++) {
+			try {
+				return await attempt();
+			} catch (error) {
+				if (!(error instanceof XttsError) || !retryable(error) || retry >= policy.maxRetries || signal?.aborted) throw error;
+				const delay = retryDelay(retry, error.retryAfterMs);
+				log.info({ label, kind: error.kind, status: error.status, retry: retry + 1, delayMs: delay }, 'xtts request will be retried');
+				await sleep(delay, signal);
+			}
+		}
+	}
+
+	function retryDelay(retry: number, retryAfterMs: number | undefined): number {
+		if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), policy.maxDelayMs * 4);
+		const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+		// "Equal jitter": never less than half the step, so the backoff still grows.
+		return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+	}
+
+	function errorFromResponse(statusCode: number, headers: Dispatcher.ResponseData['headers'], text: string, ambiguous: boolean): XttsError {
+		const apiMessage = apiMessageOf(text);
+		const retryAfterMs = parseRetryAfter(headerValue(headers['retry-after']), now());
+		const details = { status: statusCode, apiMessage, retryAfterMs };
+		switch (statusCode) {
+			case 400:
+				return new XttsError('bad-request', `XTTS API rejected the request (400${apiMessage ? `: ${apiMessage}` : ''})`, details);
+			case 401:
+			case 403:
+				return new XttsError('auth', `XTTS API refused the key (${statusCode})`, details);
+			case 402:
+				return new XttsError('balance', 'XTTS API: insufficient balance (402)', details);
+			case 404:
+				return new XttsError('not-found', 'XTTS API does not know this request (404)', details);
+			case 429:
+				return new XttsError('rate-limited', 'XTTS API is rate limiting us (429)', details);
+			default:
+				if (statusCode >= 500) return new XttsError('server', `XTTS API server error (${statusCode})`, { ...details, ambiguous });
+				return new XttsError('bad-response', `XTTS API answered an unexpected HTTP ${statusCode}`, { ...details, ambiguous });
+		}
+	}
+
+	async function submitOnce(job: GenerateRequest, signal?: AbortSignal): Promise<SubmittedJob> {
+		const body = JSON.stringify({
+			speaker: job.speaker,
+			text: job.text,
+			language: job.language,
+			...(job.cleanupVoice === undefined ? {} : { cleanup_voice: job.cleanupVoice }),
+		});
+		const headers: Record<string, string> = { 'content-type': 'application/json' };
+		if (job.webhookUrl) headers['x-webhook-url'] = job.webhookUrl;
+
+		let response;
+		try {
+			response = await send('POST', `${origin}/voice-clone/v1/xtts-v2/generate`, body, headers, signal);
+		} catch (error) {
+			if (signal?.aborted) throw error;
+			const code = describeNetworkError(error);
+			// Only a connection that never opened certainly created no job; anything later may have been charged.
+			const certain = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
+			throw new XttsError('network', `XTTS API unreachable (${code})`, { ambiguous: !certain, cause: error });
+		}
+		// 202 is documented; any other 2xx is taken as accepted too (assumption: same body).
+		if (response.statusCode < 200 || response.statusCode >= 300) {
+			throw errorFromResponse(response.statusCode, response.headers, response.text, true);
+		}
+		const parsed = submittedSchema.safeParse(parseJson(response.text));
+		if (!parsed.success) {
+			throw new XttsError('bad-response', 'XTTS API accepted the request but its answer has no request_id', {
+				status: response.statusCode,
+				ambiguous: true,
+			});
+		}
+		return {
+			requestId: parsed.data.request_id,
+			status: toStatus(parsed.data.status) ?? 'QUEUED',
+			pollingUrl: parsed.data.polling_url ?? undefined,
+		};
+	}
+
+	async function statusOnce(requestId: string, pollingUrl: string | undefined, signal?: AbortSignal): Promise<JobStatus> {
+		let response;
+		try {
+			response = await send('GET', statusUrl(requestId, pollingUrl), undefined, {}, signal);
+		} catch (error) {
+			if (signal?.aborted) throw error;
+			throw new XttsError('network', `XTTS API unreachable (${describeNetworkError(error)})`, { cause: error });
+		}
+		if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, response.headers, response.text, false);
+		const parsed = statusSchema.safeParse(parseJson(response.text));
+		if (!parsed.success) throw new XttsError('bad-response', 'XTTS status answer is not the documented JSON', { status: 200 });
+		const status = toStatus(parsed.data.status);
+		if (!status) {
+			throw new XttsError('bad-response', `XTTS status answer has an unknown status "${parsed.data.status.slice(0, 40)}"`, { status: 200 });
+		}
+		const media = parsed.data.output?.media_url;
+		return {
+			requestId: parsed.data.request_id ?? requestId,
+			status,
+			error: parsed.data.error ?? null,
+			mediaUrls: media == null ? [] : Array.isArray(media) ? media : [media],
+			mediaType: parsed.data.output?.media_type ?? undefined,
+		};
+	}
+
+	return {
+		statusUrl,
+
+		submit(job, { signal } = {}) {
+			// A double submit is a double charge: retry only what certainly created no job.
+			return withRetries('generate', () => submitOnce(job, signal), (error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous), signal);
+		},
+
+		getStatus(requestId, { pollingUrl, signal } = {}) {
+			return withRetries('status', () => statusOnce(requestId, pollingUrl, signal), (error) => error.kind === 'rate-limited' || error.kind === 'server' || error.kind === 'network', signal);
+		},
+
+		async downloadMedia(url, { maxBytes, signal }) {
+			try {
+				// The media lives on a CDN (R2): no key goes there.
+				const result = await download(options.mediaDispatcher ?? options.dispatcher, url, { maxBytes, protocols: mediaProtocols, signal });
+				return result.data;
+			} catch (error) {
+				if (error instanceof DownloadError) {
+					throw new XttsError(error.kind === 'too-large' ? 'too-large' : 'download', error.message, { status: error.status, cause: error });
+				}
+				throw error;
+			}
+		},
+	};
+}
+
+function toStatus(value: string): XttsStatus | undefined {
+	const upper = value.toUpperCase();
+	return (XTTS_STATUSES as readonly string[]).includes(upper) ? (upper as XttsStatus) : undefined;
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+/** The documented error bodies are `{ error, message }`; keep the human part, short. */
+function apiMessageOf(text: string): string | undefined {
+	const body = parseJson(text);
+	if (body && typeof body === 'object') {
+		const { message, error } = body as { message?: unknown; error?: unknown };
+		const picked = typeof message === 'string' && message ? message : typeof error === 'string' ? error : undefined;
+		return picked?.slice(0, 300);
+	}
+	return undefined;
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+	if (!value) return undefined;
+	const trimmed = value.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+	const date = Date.parse(trimmed);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
