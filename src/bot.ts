@@ -50,7 +50,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const agent = createHttpAgent();
 	const downloads = withRedirects(agent);
 
-	const xtts = createXttsClient({ apiUrl: config.xtts.apiUrl, apiKey: config.xtts.apiKey, dispatcher: agent, mediaDispatcher: downloads, logger });
+	const xtts = createXttsClient({
+		apiUrl: config.xtts.apiUrl,
+		apiKey: config.xtts.apiKey,
+		dispatcher: agent,
+		mediaDispatcher: downloads,
+		logger,
+		sleep: clock.sleep,
+		now: clock.now,
+	});
 	const settings = createSettingsService({ store: stores.settings });
 	const runner = createJobRunner({
 		xtts,

@@ -25,7 +25,7 @@ export class DownloadError extends Error {
 	constructor(
 		message: string,
 		readonly kind: 'too-large' | 'http-status' | 'network' | 'refused-url',
-		readonly status?: number,
+		readonly details: { status?: number; totalBytes?: number } = {},
 		options?: ErrorOptions,
 	) {
 		super(message, options);
@@ -70,18 +70,18 @@ export async function download(dispatcher: Dispatcher, url: string, options: Dow
 		});
 	} catch (error) {
 		if (options.signal?.aborted) throw error;
-		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', undefined, { cause: error });
+		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', {}, { cause: error });
 	}
 
 	const { statusCode, headers, body } = response;
 	if (statusCode !== 200 && statusCode !== 206) {
 		await body.dump();
-		throw new DownloadError(`download answered HTTP ${statusCode}`, 'http-status', statusCode);
+		throw new DownloadError(`download answered HTTP ${statusCode}`, 'http-status', { status: statusCode });
 	}
 	const totalBytes = totalSize(headers);
 	if (!options.headBytes && totalBytes !== undefined && totalBytes > options.maxBytes) {
 		body.destroy();
-		throw new DownloadError(`file is ${totalBytes} bytes, over the ${options.maxBytes} byte limit`, 'too-large');
+		throw new DownloadError(`file is ${totalBytes} bytes, over the ${options.maxBytes} byte limit`, 'too-large', { totalBytes });
 	}
 
 	const chunks: Buffer[] = [];
@@ -104,7 +104,7 @@ export async function download(dispatcher: Dispatcher, url: string, options: Dow
 	} catch (error) {
 		body.destroy();
 		if (error instanceof DownloadError || options.signal?.aborted) throw error;
-		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', undefined, { cause: error });
+		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', {}, { cause: error });
 	}
 	if (!body.destroyed) body.destroy();
 	return { data: Buffer.concat(chunks, received), totalBytes, contentType: headerValue(headers['content-type']) };

@@ -154,7 +154,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		} catch (error) {
 			if (!(error instanceof XttsError && error.kind === 'too-large')) throw error;
 			jobLog.info({ limit: job.uploadLimit }, 'output over the upload limit; posting its link');
-			message = { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit } }) };
+			message = { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(error.bytes === undefined ? {} : { bytes: error.bytes }) } }) };
 		}
 		const delivered = await delivery.finish(job, message);
 		jobLog.info({ via: delivered.via, messageId: delivered.messageId, ms: clock.now() - job.createdAt }, 'job delivered');

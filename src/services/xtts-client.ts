@@ -35,11 +35,13 @@ export class XttsError extends Error {
 	readonly retryAfterMs: number | undefined;
 	/** True when a generate request may have created (and be charged for) a job despite the error. */
 	readonly ambiguous: boolean;
+	/** For 'too-large': the size the server announced, when it did. */
+	readonly bytes: number | undefined;
 
 	constructor(
 		kind: XttsErrorKind,
 		message: string,
-		details: { status?: number; apiMessage?: string; retryAfterMs?: number; ambiguous?: boolean; cause?: unknown } = {},
+		details: { status?: number; apiMessage?: string; retryAfterMs?: number; ambiguous?: boolean; bytes?: number; cause?: unknown } = {},
 	) {
 		super(message, details.cause === undefined ? undefined : { cause: details.cause });
 		this.kind = kind;
@@ -47,6 +49,7 @@ export class XttsError extends Error {
 		this.apiMessage = details.apiMessage;
 		this.retryAfterMs = details.retryAfterMs;
 		this.ambiguous = details.ambiguous ?? false;
+		this.bytes = details.bytes;
 	}
 
 	/** Worth asking again later (the job itself may be fine). */
@@ -297,7 +300,11 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 				return result.data;
 			} catch (error) {
 				if (error instanceof DownloadError) {
-					throw new XttsError(error.kind === 'too-large' ? 'too-large' : 'download', error.message, { status: error.status, cause: error });
+					throw new XttsError(error.kind === 'too-large' ? 'too-large' : 'download', error.message, {
+						...(error.details.status === undefined ? {} : { status: error.details.status }),
+						...(error.details.totalBytes === undefined ? {} : { bytes: error.details.totalBytes }),
+						cause: error,
+					});
 				}
 				throw error;
 			}

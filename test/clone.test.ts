@@ -1,0 +1,241 @@
+import { InteractionResponseType, MessageFlags } from 'discord.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeWav } from './fakes/xtts-api.js';
+import { contentOf, startHarness, TEST_BOT_TOKEN, XTTS_KEY, type Harness } from './helpers/harness.js';
+
+/** /clone end to end: the real discord.js against the loopback Discord and XTTS fakes, a real SQLite store. */
+
+let h: Harness;
+
+beforeEach(async () => {
+	h = await startHarness();
+});
+
+afterEach(async () => {
+	await h.close();
+});
+
+const isFinal = (content: string) => !content.startsWith('🎙️');
+
+// A minimal MPEG-1 Layer III frame header, then padding: enough for format sniffing.
+const MP3_BYTES = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(1200)]);
+// An Ogg page whose first packet is an OpusHead.
+const OGG_OPUS_BYTES = Buffer.concat([
+	Buffer.from('OggS'),
+	Buffer.from([0, 2, ...Array(8).fill(0), 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 19]),
+	Buffer.from('OpusHead'),
+	Buffer.alloc(600),
+]);
+const PNG_BYTES = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('\0\0\0\rIHDR'), Buffer.alloc(100)]);
+
+describe('/clone happy path', () => {
+	it('acknowledges publicly at once and ends with clone.wav holding exactly the API’s bytes', async () => {
+		const output = makeWav({ seconds: 1.5, sampleRate: 24_000 });
+		h.xtts.nextJob = { script: ['QUEUED', 'PROCESSING', 'COMPLETED'], media: output };
+
+		const run = h.clone({ file: makeWav({ seconds: 4 }), text: 'Hello *world*, this is me.' });
+
+		const callback = await run.callback();
+		expect(callback.json).toMatchObject({ type: InteractionResponseType.DeferredChannelMessageWithSource });
+		expect((callback.json?.data?.flags ?? 0) & MessageFlags.Ephemeral).toBe(0);
+		expect(callback.at - run.injectedAt).toBeLessThan(3_000);
+
+		const final = await run.edit(isFinal);
+		expect(final.files).toHaveLength(1);
+		expect(final.files[0]?.filename).toBe('clone.wav');
+		expect(Buffer.compare(final.files[0]!.data, output)).toBe(0);
+		const content = contentOf(final);
+		expect(content).toContain('Cloned voice for <@');
+		expect(content).toContain('> Hello \\*world\\*, this is me.');
+		expect(content).toContain('English — your Discord language');
+		expect(final.json?.allowed_mentions).toEqual({ parse: [] });
+
+		const [generate] = h.xtts.generateRequests();
+		expect(generate?.body).toEqual({ speaker: run.speakerUrl, text: 'Hello *world*, this is me.', language: 'en', cleanup_voice: false });
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('shows queued and processing progress, each edit only when the status changes', async () => {
+		h.xtts.nextJob = { script: ['QUEUED', 'QUEUED', 'QUEUED', 'PROCESSING', 'PROCESSING', 'COMPLETED'] };
+		const run = h.clone({ file: makeWav({ seconds: 4 }) });
+		await run.edit(isFinal);
+
+		const progress = run.webhookRequests().filter((request) => request.method === 'PATCH').map(contentOf).filter((content) => !isFinal(content));
+		expect(progress.map((content) => content.match(/\*\*(\w+)\*\*/)?.[1])).toEqual(['Sending', 'Queued', 'Processing']);
+		expect(progress[1]).toMatch(/Started <t:\d+:R>/);
+	});
+
+	it('passes the language and cleanup_voice options through', async () => {
+		const run = h.clone({ file: makeWav({ seconds: 4 }), language: 'de', cleanupVoice: true });
+		const final = await run.edit(isFinal);
+		expect(h.xtts.generateRequests()[0]?.body).toMatchObject({ language: 'de', cleanup_voice: true });
+		expect(contentOf(final)).toContain('German — chosen');
+	});
+
+	it.each([
+		['mp3', MP3_BYTES, 'clone.mp3'],
+		['ogg/opus', OGG_OPUS_BYTES, 'clone.ogg'],
+	])('names %s output by its bytes, not by the API’s output.ext', async (_name, media, filename) => {
+		h.xtts.nextJob = { script: ['COMPLETED'], media };
+		const final = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(final.files[0]?.filename).toBe(filename);
+		expect(Buffer.compare(final.files[0]!.data, media)).toBe(0);
+	});
+
+	it('accepts a Discord voice message (ogg) and uses its duration for the hint', async () => {
+		const final = await h
+			.clone({ file: OGG_OPUS_BYTES, filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 2.2 })
+			.edit(isFinal);
+		expect(contentOf(final)).toContain('Your voice sample is 2.2 s long; 3–10 s');
+	});
+
+	it('accepts clips outside 3–10 s with a hint, reading the WAV header', async () => {
+		const final = await h.clone({ file: makeWav({ seconds: 14 }) }).edit(isFinal);
+		expect(contentOf(final)).toContain('Your voice sample is 14 s long');
+	});
+
+	it('posts the link instead of the file when the output is over the upload limit', async () => {
+		const output = makeWav({ seconds: 2, sampleRate: 48_000 }); // ~190 KiB
+		h.xtts.nextJob = { script: ['COMPLETED'], media: output };
+		const run = h.clone({ file: makeWav({ seconds: 4 }), extra: { attachmentSizeLimit: 100 * 1024 } });
+		const final = await run.edit(isFinal);
+
+		expect(final.files).toHaveLength(0);
+		const mediaUrl = `${h.xtts.origin}/media/${h.xtts.lastJobId()}/output.ext`;
+		expect(contentOf(final)).toContain(`The audio is 188 KiB, over this channel's 100 KiB upload limit, so here is the link instead: ${mediaUrl}`);
+		// The cap held while streaming: the bot never read the whole file.
+		expect(h.xtts.mediaRequests()).toHaveLength(1);
+	});
+});
+
+describe('/clone refuses bad input privately, with no API call', () => {
+	const refusedWith = async (run: ReturnType<Harness['clone']>, expected: string) => {
+		const callback = await run.callback();
+		expect(callback.json?.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+		expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(callback.json?.data?.content).toContain(expected);
+		expect(h.xtts.requests).toHaveLength(0);
+	};
+
+	it('a PNG renamed voice.wav (content type, extension and bytes are all checked)', async () => {
+		const run = h.clone({ file: PNG_BYTES, filename: 'voice.wav', contentType: 'audio/x-wav' });
+		await refusedWith(run, 'is not an audio file the voice service can read');
+		// Only the head of the file was fetched.
+		expect(h.discord.attachmentRequests().at(-1)?.range).toMatch(/^bytes=0-/);
+	});
+
+	it('an image content type', async () => {
+		await refusedWith(h.clone({ file: PNG_BYTES, filename: 'voice.png', contentType: 'image/png' }), 'is not an audio file');
+	});
+
+	it('an unsupported extension', async () => {
+		await refusedWith(h.clone({ file: makeWav(), filename: 'voice.aiff', contentType: null }), "doesn't have a supported file type");
+	});
+
+	it('a clip under 1 s', async () => {
+		await refusedWith(h.clone({ file: makeWav({ seconds: 0.5 }) }), 'only 0.5 s long');
+	});
+
+	it('a file over 20 MiB (by its size, before any download)', async () => {
+		const big = h.clone({ file: Buffer.alloc(21 * 1024 * 1024, 1), filename: 'long.wav' });
+		const callback = await big.callback();
+		expect(callback.json?.data?.content).toContain('The voice file is 21 MiB; the limit is 20 MiB');
+		expect(h.xtts.requests).toHaveLength(0);
+		expect(h.discord.attachmentRequests().filter((request) => request.path.endsWith('/long.wav'))).toHaveLength(0);
+	});
+
+	it('text of only whitespace', async () => {
+		await refusedWith(h.clone({ file: makeWav({ seconds: 4 }), text: '   \n  ' }), 'the text is empty');
+	});
+
+	it('text over 500 characters, even when a client bypasses max_length', async () => {
+		await refusedWith(h.clone({ file: makeWav({ seconds: 4 }), text: 'a'.repeat(501) }), 'The text is 501 characters long; the limit is 500');
+	});
+});
+
+describe('/clone failures end in a message the member understands, and the bot stays up', () => {
+	const failsWith = async (setup: () => void, expected: string[], forbidden: string[] = []) => {
+		setup();
+		const final = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		const content = contentOf(final);
+		for (const text of expected) expect(content).toContain(text);
+		for (const text of [...forbidden, XTTS_KEY, TEST_BOT_TOKEN]) expect(content).not.toContain(text);
+		expect(content).toMatch(/Reference: `[\w-]{12}`/);
+		expect(final.files).toHaveLength(0);
+
+		// The process keeps running: the next request goes through.
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const next = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(next.files[0]?.filename).toBe('clone.wav');
+		return content;
+	};
+
+	it('402: the balance is used up; tell the admins', async () => {
+		await failsWith(
+			() => h.xtts.failNextGenerate({ kind: 'status', status: 402, body: { error: 'Insufficient Balance', message: 'Your wallet does not have enough balance.' } }),
+			['run out of balance', "tell the server's admins or the bot's host"],
+		);
+		expect(h.xtts.generateRequests()).toHaveLength(2);
+	});
+
+	it.each([401, 403])('%i: the bot is misconfigured, and the key is never echoed', async (status) => {
+		await failsWith(() => h.xtts.failNextGenerate({ kind: 'status', status }), ['The bot is misconfigured']);
+	});
+
+	it('400 Model not found: the service is unavailable for now', async () => {
+		await failsWith(
+			() => h.xtts.failNextGenerate({ kind: 'status', status: 400, body: { error: 'Model not found', message: "Model 'xtts-v2-api' not found or is disabled" } }),
+			['The voice service is unavailable right now'],
+		);
+	});
+
+	it('429 that persists: busy, try again in a minute (after automatic retries)', async () => {
+		await failsWith(
+			() => h.xtts.failNextGenerate(...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 429, headers: { 'retry-after': '0' } }))),
+			['busy. Please try again in a minute'],
+		);
+		expect(h.xtts.generateRequests()).toHaveLength(6); // 5 refused + the next member's request
+	});
+
+	it('FAILED: the API’s error text, with the request id', async () => {
+		const content = await failsWith(
+			() => (h.xtts.nextJob = { script: ['QUEUED', 'FAILED'], error: 'Speaker audio could not be decoded' }),
+			['could not clone this: Speaker audio could not be decoded', 'request `xtts-v2-api_'],
+		);
+		expect(content).toContain(`request \`${[...h.xtts.jobs.keys()][0]}\``);
+	});
+
+	it('ERROR: a provider error, not charged, try again', async () => {
+		await failsWith(() => (h.xtts.nextJob = { script: ['PROCESSING', 'ERROR'] }), ['internal error (you were not charged)']);
+	});
+
+	it('a job that outlives XTTS_JOB_TIMEOUT_MS: a timeout message', async () => {
+		await failsWith(() => (h.xtts.nextJob = { script: ['QUEUED'] }), ['took too long']);
+		// The default 5 s cadence over the 10 min deadline: about 120 polls, no more.
+		const polls = h.xtts.statusRequests([...h.xtts.jobs.keys()][0]).length;
+		expect(polls).toBeGreaterThanOrEqual(119);
+		expect(polls).toBeLessThanOrEqual(120);
+	});
+
+	it('the API unreachable: a network message', async () => {
+		h.xtts.failNextGenerate({ kind: 'drop' });
+		await failsWith(() => undefined, ['could not reach the voice service']);
+	});
+
+	it('status requests failing for a while do not lose the job', async () => {
+		h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
+		h.xtts.failNextStatus(...Array.from({ length: 12 }, () => ({ kind: 'status' as const, status: 503 })));
+		const final = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(final.files[0]?.filename).toBe('clone.wav');
+	});
+
+	it('logs errors with context and never a secret', async () => {
+		h.xtts.failNextGenerate({ kind: 'status', status: 401, body: { error: 'Unauthorized', message: `bad key ${XTTS_KEY}` } });
+		await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		const failed = h.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'job failed');
+		expect(failed).toMatchObject({ level: 'warn', kind: 'auth', jobId: expect.any(String) });
+		const all = h.logs.join('\n');
+		expect(all).not.toContain(XTTS_KEY);
+		expect(all).not.toContain(TEST_BOT_TOKEN);
+	});
+});

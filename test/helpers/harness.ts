@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApplicationCommandOptionType, type APIApplicationCommandInteractionDataOption, type Client } from 'discord.js';
+import { createBot, type Bot } from '../../src/bot.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/services/clock.js';
+import { createStores, type Stores } from '../../src/services/store.js';
+import {
+	attachmentPayload,
+	chatInputPayload,
+	createTestClient,
+	injectInteraction,
+	snowflake,
+	startFakeDiscord,
+	TEST_BOT_TOKEN,
+	type ChatInputOptions,
+	type FakeDiscord,
+	type RecordedDiscordRequest,
+} from '../fakes/discord-api.js';
+import { startFakeXtts, type FakeXtts } from '../fakes/xtts-api.js';
+
+export const XTTS_KEY = 'xtts-test-key-5f2b9c0e7d1a4b3c';
+export { TEST_BOT_TOKEN };
+
+/**
+ * Virtual time for end-to-end runs: sleeping advances the clock at once, so a job of many
+ * "minutes" runs in milliseconds and deadlines and token expiry are still exercised exactly.
+ */
+export function virtualClock(start = Date.now()): Clock & { advance(ms: number): void } {
+	let now = start;
+	return {
+		now: () => now,
+		advance(ms) {
+			now += ms;
+		},
+		sleep: (ms, signal) =>
+			new Promise<void>((resolve, reject) => {
+				if (signal?.aborted) return reject(signal.reason);
+				setImmediate(() => {
+					if (signal?.aborted) return reject(signal.reason);
+					now += ms;
+					resolve();
+				});
+			}),
+	};
+}
+
+export interface Harness {
+	xtts: FakeXtts;
+	discord: FakeDiscord;
+	bot: Bot;
+	client: Client;
+	config: Config;
+	clock: ReturnType<typeof virtualClock>;
+	storeUrl: string;
+	/** Every JSON log line the bot wrote. */
+	logs: string[];
+	/** Runs /clone as a member would: the file is put on the fake CDN and the interaction injected. */
+	clone(options: CloneOptions): InjectedInteraction;
+	/** Injects any chat-input interaction. */
+	command(options: ChatInputOptions): InjectedInteraction;
+	/** A second bot on the same store (a restart, or another process). */
+	restart(): Promise<Bot>;
+	close(): Promise<void>;
+}
+
+export interface CloneOptions {
+	file: Buffer;
+	filename?: string;
+	contentType?: string | null;
+	durationSecs?: number;
+	text?: string;
+	language?: string;
+	cleanupVoice?: boolean;
+	extra?: Partial<ChatInputOptions>;
+}
+
+export interface InjectedInteraction {
+	id: string;
+	token: string;
+	injectedAt: number;
+	speakerUrl?: string;
+	/** The first request to this interaction's callback. */
+	callback(): Promise<RecordedDiscordRequest>;
+	/** The edit of the original reply for which `pred` holds (content checks, usually). */
+	edit(pred: (content: string, request: RecordedDiscordRequest) => boolean, timeoutMs?: number): Promise<RecordedDiscordRequest>;
+	/** Every request for this interaction's webhook (edits, follow-ups, deletes). */
+	webhookRequests(): RecordedDiscordRequest[];
+}
+
+export async function startHarness(options: { env?: Record<string, string>; storeUrl?: string; clock?: ReturnType<typeof virtualClock> } = {}): Promise<Harness> {
+	const xtts = await startFakeXtts({ apiKey: XTTS_KEY });
+	const discord = await startFakeDiscord();
+	const dir = await mkdtemp(path.join(tmpdir(), 'xtts-bot-'));
+	const storeUrl = options.storeUrl ?? `sqlite://${path.join(dir, 'bot.sqlite')}`;
+	const clock = options.clock ?? virtualClock();
+	const logs: string[] = [];
+	const config = loadConfig({
+		DISCORD_TOKEN: TEST_BOT_TOKEN,
+		DISCORD_API_URL: discord.apiUrl,
+		XTTS_API_KEY: XTTS_KEY,
+		XTTS_API_URL: xtts.origin,
+		STORE_URL: storeUrl,
+		LOG_LEVEL: 'debug',
+		...options.env,
+	});
+	const logger = createLogger({ level: 'debug', secrets: [TEST_BOT_TOKEN, XTTS_KEY], destination: { write: (line: string) => void logs.push(line) } });
+
+	const bots: Bot[] = [];
+	const clients: Client[] = [];
+	const extraStores: Stores[] = [];
+	async function boot(stores?: Stores): Promise<Bot> {
+		const client = createTestClient(discord);
+		clients.push(client);
+		const bot = await createBot({ config, logger, client, clock, ...(stores ? { stores } : {}) });
+		bots.push(bot);
+		await bot.start({ login: false, registerCommands: false });
+		return bot;
+	}
+	let bot = await boot();
+
+	function command(chat: ChatInputOptions, target: Bot = bot): InjectedInteraction {
+		const payload = chatInputPayload(chat);
+		const injectedAt = Date.now();
+		injectInteraction(target.client, payload);
+		const mine = (request: RecordedDiscordRequest) =>
+			request.path.startsWith(`/interactions/${payload.id}/`) || request.path.includes(`/${payload.token}`);
+		return {
+			id: payload.id,
+			token: payload.token,
+			injectedAt,
+			callback: () => discord.waitForRequest((request) => request.path === `/interactions/${payload.id}/${payload.token}/callback`),
+			edit: (pred, timeoutMs = 5_000) =>
+				discord.waitForRequest(
+					(request) =>
+						request.method === 'PATCH' && request.path.endsWith(`/${payload.token}/messages/@original`) && pred(String(request.json?.content ?? ''), request),
+					timeoutMs,
+				),
+			webhookRequests: () => discord.requests.filter((request) => mine(request) && !request.path.endsWith('/callback')),
+		};
+	}
+
+	const harness: Harness = {
+		xtts,
+		discord,
+		get bot() {
+			return bot;
+		},
+		get client() {
+			return bot.client;
+		},
+		config,
+		clock,
+		storeUrl,
+		logs,
+		command: (chat) => command(chat),
+		clone(clone) {
+			const filename = clone.filename ?? 'voice.wav';
+			const url = discord.addAttachment(filename, clone.file, clone.contentType ?? undefined);
+			const attachmentId = snowflake();
+			const options: APIApplicationCommandInteractionDataOption[] = [
+				{ name: 'speaker', type: ApplicationCommandOptionType.Attachment, value: attachmentId },
+				{ name: 'text', type: ApplicationCommandOptionType.String, value: clone.text ?? 'Hello from the test suite.' },
+			];
+			if (clone.language) options.push({ name: 'language', type: ApplicationCommandOptionType.String, value: clone.language });
+			if (clone.cleanupVoice !== undefined) options.push({ name: 'cleanup_voice', type: ApplicationCommandOptionType.Boolean, value: clone.cleanupVoice });
+			const injected = command({
+				commandName: 'clone',
+				options,
+				resolved: {
+					attachments: {
+						[attachmentId]: attachmentPayload({
+							id: attachmentId,
+							filename,
+							url,
+							size: clone.file.length,
+							...(clone.contentType === null ? {} : { contentType: clone.contentType ?? 'audio/x-wav' }),
+							...(clone.durationSecs === undefined ? {} : { durationSecs: clone.durationSecs }),
+						}),
+					},
+				},
+				...clone.extra,
+			});
+			return { ...injected, speakerUrl: url };
+		},
+		async restart() {
+			await bot.stop();
+			const stores = await createStores(storeUrl, logger);
+			extraStores.push(stores);
+			bot = await boot(stores);
+			return bot;
+		},
+		async close() {
+			for (const running of bots) await running.stop().catch(() => undefined);
+			for (const stores of extraStores) await stores.close().catch(() => undefined);
+			await Promise.allSettled([xtts.close(), discord.close()]);
+			await rm(dir, { recursive: true, force: true });
+		},
+	};
+	return harness;
+}
+
+/** The content of a recorded message request. */
+export function contentOf(request: RecordedDiscordRequest): string {
+	return String(request.json?.content ?? '');
+}
