@@ -81,7 +81,7 @@ export function wavDurationSeconds(head: Uint8Array): number | undefined {
 	while (offset + 8 <= head.byteLength) {
 		const id = ascii(head, offset, 4);
 		const size = view.getUint32(offset + 4, true);
-		if (id === 'fmt ' && offset + 16 <= head.byteLength) {
+		if (id === 'fmt ' && offset + 20 <= head.byteLength) {
 			byteRate = view.getUint32(offset + 16, true);
 		} else if (id === 'data') {
 			if (!byteRate || size === 0 || size === 0xffffffff) return undefined;

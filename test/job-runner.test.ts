@@ -1,0 +1,122 @@
+import { Agent } from 'undici';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { silentLogger } from '../src/logger.js';
+import { abortableSleep } from '../src/services/clock.js';
+import type { Delivery, OutgoingMessage } from '../src/services/delivery.js';
+import { createJobRunner } from '../src/services/job-runner.js';
+import type { JobRecord, JobStore } from '../src/services/job-store.js';
+import { createXttsClient } from '../src/services/xtts-client.js';
+import { startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
+
+/** Polling cadence and the deadline, on the real timer functions driven by vitest's fake timers. */
+
+const KEY = 'cadence-test-key-abcdef';
+let fake: FakeXtts;
+let agent: Agent;
+
+beforeEach(async () => {
+	fake = await startFakeXtts({ apiKey: KEY });
+	agent = new Agent();
+});
+
+afterEach(async () => {
+	vi.useRealTimers();
+	await agent.close();
+	await fake.close();
+});
+
+function memoryJobs(): JobStore & { records: Map<string, JobRecord> } {
+	const records = new Map<string, JobRecord>();
+	return {
+		records,
+		get: async (id) => records.get(id),
+		save: async (job) => void records.set(job.id, structuredClone(job)),
+		unfinished: async () => [...records.values()],
+	};
+}
+
+function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
+	const finished: OutgoingMessage[] = [];
+	return {
+		finished,
+		progress: async () => undefined,
+		finish: async (_job, message) => {
+			finished.push(message);
+			return { via: 'reply' };
+		},
+	};
+}
+
+function newJob(now: number): JobRecord {
+	return {
+		v: 1,
+		id: 'cadence-job-1',
+		state: 'recorded',
+		createdAt: now,
+		updatedAt: now,
+		interaction: { id: '1', applicationId: '2', token: 'tok', createdAt: now },
+		guildId: '3',
+		channelId: '4',
+		requesterId: '5',
+		locale: 'en-US',
+		uploadLimit: 10 * 1024 * 1024,
+		request: { speakerUrl: 'https://cdn.example/v.wav', speakerName: 'v.wav', text: 'hi', language: 'en', languageSource: 'default', cleanupVoice: false },
+	};
+}
+
+function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery()) {
+	const xtts = createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger });
+	// The real timer-based sleep, counted so the test knows when the runner is waiting.
+	const sleeps: number[] = [];
+	const sleep = (ms: number, signal?: AbortSignal) => {
+		sleeps.push(ms);
+		return abortableSleep(ms, signal);
+	};
+	return {
+		jobs,
+		delivery,
+		sleeping: (count: number) => vi.waitFor(() => expect(sleeps).toHaveLength(count), { interval: 1 }),
+		runner: createJobRunner({ xtts, jobs, delivery, clock: { now: Date.now, sleep }, logger: silentLogger, pollIntervalMs, jobTimeoutMs }),
+	};
+}
+
+it('polls at the configured cadence: nothing before the interval, one request per interval', async () => {
+	fake.nextJob = { script: ['QUEUED', 'PROCESSING', 'COMPLETED'] };
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+	const { runner: jobs, delivery, sleeping } = runner(5_000, 600_000);
+	await jobs.start(newJob(Date.now()));
+	await sleeping(1);
+
+	await vi.advanceTimersByTimeAsync(4_999);
+	expect(fake.statusRequests()).toHaveLength(0);
+	await vi.advanceTimersByTimeAsync(1);
+	await sleeping(2);
+	expect(fake.statusRequests()).toHaveLength(1);
+	await vi.advanceTimersByTimeAsync(5_000);
+	await sleeping(3);
+	expect(fake.statusRequests()).toHaveLength(2);
+	await vi.advanceTimersByTimeAsync(5_000);
+	await vi.waitFor(() => expect(delivery.finished).toHaveLength(1));
+	expect(fake.statusRequests()).toHaveLength(3);
+	expect(delivery.finished[0]?.file?.name).toBe('clone.wav');
+});
+
+it('gives up at the deadline with a timeout message, and stops polling', async () => {
+	fake.nextJob = { script: ['QUEUED'] };
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+	const { runner: jobs, delivery, jobs: store, sleeping } = runner(5_000, 20_000);
+	await jobs.start(newJob(Date.now()));
+
+	for (let poll = 1; poll <= 3; poll++) {
+		await sleeping(poll);
+		await vi.advanceTimersByTimeAsync(5_000);
+		await vi.waitFor(() => expect(fake.statusRequests()).toHaveLength(poll), { interval: 1 });
+	}
+	await sleeping(4);
+	await vi.advanceTimersByTimeAsync(5_000);
+	await vi.waitFor(() => expect(delivery.finished).toHaveLength(1));
+	expect(delivery.finished[0]?.content).toContain('took too long');
+	// Polls at 5, 10 and 15 s; the deadline at 20 s comes before a fourth.
+	expect(fake.statusRequests()).toHaveLength(3);
+	expect(store.records.get('cadence-job-1')?.state).toBe('failed');
+});
