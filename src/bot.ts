@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { syncCommands } from './services/command-registry.js';
 import { createDelivery } from './services/delivery.js';
+import { createDiscordTransport } from './services/discord-rest.js';
 import { createHttpAgent, withRedirects } from './services/http.js';
 import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
@@ -13,6 +14,8 @@ import { failureMessage } from './services/messages.js';
 import { createSettingsService, type SettingsService } from './services/settings.js';
 import { createStores, type Stores } from './services/store.js';
 import { createXttsClient } from './services/xtts-client.js';
+import { createAudioPreparer, detectFfmpeg } from './services/output-audio.js';
+import { callbackUrl, startWebhookServer, type HealthReport, type WebhookServer } from './services/webhook-server.js';
 
 export interface BotOptions {
 	config: Config;
@@ -22,6 +25,8 @@ export interface BotOptions {
 	/** Already opened stores; by default they are opened from STORE_URL. */
 	stores?: Stores;
 	clock?: Clock;
+	/** The ffmpeg to transcode oversized outputs with; by default the one on the PATH, if any. null: none. */
+	ffmpegPath?: string | null;
 }
 
 export interface Bot {
@@ -29,6 +34,8 @@ export interface Bot {
 	readonly runner: JobRunner;
 	readonly settings: SettingsService;
 	readonly stores: Stores;
+	/** The port of the HTTP receiver (callbacks and /healthz), when one runs. */
+	readonly httpPort: number | undefined;
 	/** Logs in (unless told not to), registers the commands when they changed, and resumes unfinished jobs. */
 	start(options?: { login?: boolean; registerCommands?: boolean }): Promise<void>;
 	/** Stops taking requests, pauses jobs (they resume on the next start) and closes every connection. */
@@ -39,15 +46,15 @@ export interface Bot {
 export async function createBot(options: BotOptions): Promise<Bot> {
 	const { config, logger } = options;
 	const clock = options.clock ?? systemClock;
+	const agent = createHttpAgent();
 	const client =
 		options.client ??
 		new Client({
 			// No privileged intents: slash commands arrive as interactions and need none.
 			intents: [GatewayIntentBits.Guilds],
-			rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
+			rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
 		});
 	const stores = options.stores ?? (await createStores(config.storeUrl, logger));
-	const agent = createHttpAgent();
 	const downloads = withRedirects(agent);
 
 	const xtts = createXttsClient({
@@ -60,15 +67,30 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		now: clock.now,
 	});
 	const settings = createSettingsService({ store: stores.settings });
+	const ffmpegPath = options.ffmpegPath === undefined ? await detectFfmpeg() : (options.ffmpegPath ?? undefined);
+	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
+	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const runner = createJobRunner({
 		xtts,
 		jobs: createJobStore(stores.jobs),
 		delivery: createDelivery({ rest: client.rest, logger, now: clock.now }),
+		audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
 		clock,
 		logger,
 		pollIntervalMs: config.xtts.pollIntervalMs,
 		jobTimeoutMs: config.xtts.jobTimeoutMs,
+		maxInFlight: config.maxJobsInFlight,
+		...(config.webhook && webhookSecret
+			? {
+					webhook: {
+						urlFor: (jobId: string) => callbackUrl(config.webhook!.publicUrl, webhookSecret, jobId),
+						// Callbacks do the work; polling stays as a slow safety net for a lost one.
+						safetyPollIntervalMs: Math.max(60_000, config.xtts.pollIntervalMs * 6),
+					},
+				}
+			: {}),
 	});
+	let httpServer: WebhookServer | undefined;
 
 	const context: CommandContext = {
 		config,
@@ -116,11 +138,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
 	client.on(Events.Warn, (message) => logger.warn({ message }, 'discord client warning'));
 
+	async function health(): Promise<HealthReport> {
+		const gateway = client.isReady();
+		const store = await stores.ping();
+		return { ok: gateway && store && accepting, gateway: gateway ? 'connected' : 'disconnected', store: store ? 'reachable' : 'unreachable', jobs: { inFlight: runner.inFlight, queued: runner.queued }, accepting };
+	}
+
 	return {
 		client,
 		runner,
 		settings,
 		stores,
+		get httpPort() {
+			return httpServer?.port;
+		},
 
 		async start({ login = true, registerCommands = true } = {}) {
 			if (login) {
@@ -141,15 +172,38 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 					}).catch((error: unknown) => logger.error({ err: error }, 'could not register slash commands; run npm run deploy-commands'));
 				}
 			}
+			if (config.webhook) {
+				httpServer = await startWebhookServer({
+					host: config.webhook.host,
+					port: config.webhook.port,
+					...(webhookSecret ? { secret: webhookSecret } : {}),
+					onCallback: (jobId, body) => runner.notify(jobId, body),
+					health,
+					logger,
+				});
+			} else if (config.healthPort !== undefined) {
+				httpServer = await startWebhookServer({ host: config.httpHost, port: config.healthPort, health, logger });
+			}
 			await runner.resume();
 		},
 
 		async stop() {
 			accepting = false;
 			await runner.stop();
+			await httpServer?.close();
 			await client.destroy();
 			await stores.close();
 			await agent.close();
 		},
 	};
+}
+
+/** A callback secret made once and kept in the store, so callback URLs stay valid across restarts and processes. */
+async function storedWebhookSecret(stores: Stores): Promise<string> {
+	const existing = (await stores.meta.get('webhook-secret')) as string | undefined;
+	if (existing) return existing;
+	const secret = randomBytes(32).toString('base64url');
+	await stores.meta.set('webhook-secret', secret);
+	// Two processes racing here: whichever wrote last wins, and both use it from now on.
+	return ((await stores.meta.get('webhook-secret')) as string | undefined) ?? secret;
 }

@@ -29,6 +29,8 @@ const integer = (fallback: number, min: number, max: number) =>
 			.optional(),
 	).transform((value) => value ?? fallback);
 
+const port = optionalString.pipe(z.string().regex(/^\d+$/, { message: 'must be a port number' }).transform(Number).pipe(z.number().int().min(1).max(65_535)).optional());
+
 const envSchema = z.object({
 	DISCORD_TOKEN: z.string({ message: 'is required (the bot token from the Developer Portal)' }).trim().min(1, 'is required (the bot token from the Developer Portal)'),
 	DISCORD_CLIENT_ID: snowflake,
@@ -44,6 +46,12 @@ const envSchema = z.object({
 			message: 'must start with sqlite:// (embedded file) or redis:// (shared server)',
 		})
 		.transform((value) => value ?? 'sqlite://data/bot.sqlite'),
+	MAX_JOBS_IN_FLIGHT: integer(20, 1, 1_000),
+	WEBHOOK_PUBLIC_URL: httpUrl(),
+	WEBHOOK_PORT: port.transform((value) => value ?? 8080),
+	WEBHOOK_HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
+	WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, { message: 'must be at least 16 characters' }),
+	HEALTH_PORT: port,
 });
 
 export interface Config {
@@ -63,6 +71,14 @@ export interface Config {
 	};
 	readonly logLevel: (typeof LOG_LEVELS)[number];
 	readonly storeUrl: string;
+	/** Jobs at the XTTS API at once; the rest wait in line. */
+	readonly maxJobsInFlight: number;
+	/** Callback mode, when WEBHOOK_PUBLIC_URL is set. */
+	readonly webhook: { readonly publicUrl: string; readonly port: number; readonly host: string; readonly secret: string | undefined } | undefined;
+	/** Where GET /healthz listens when webhooks are off. */
+	readonly healthPort: number | undefined;
+	/** Bind address of the HTTP receiver (callbacks and health). */
+	readonly httpHost: string;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		},
 		logLevel: value.LOG_LEVEL,
 		storeUrl: value.STORE_URL,
+		maxJobsInFlight: value.MAX_JOBS_IN_FLIGHT,
+		webhook: value.WEBHOOK_PUBLIC_URL
+			? { publicUrl: value.WEBHOOK_PUBLIC_URL, port: value.WEBHOOK_PORT, host: value.WEBHOOK_HOST, secret: value.WEBHOOK_SECRET }
+			: undefined,
+		healthPort: value.HEALTH_PORT,
+		httpHost: value.WEBHOOK_HOST,
 	};
 	return deepFreeze(config);
 }

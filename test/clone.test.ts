@@ -170,11 +170,23 @@ describe('/clone failures end in a message the member understands, and the bot s
 		return content;
 	};
 
-	it('402: the balance is used up; tell the admins', async () => {
-		await failsWith(
-			() => h.xtts.failNextGenerate({ kind: 'status', status: 402, body: { error: 'Insufficient Balance', message: 'Your wallet does not have enough balance.' } }),
-			['run out of balance', "tell the server's admins or the bot's host"],
-		);
+	it('402: the balance is used up; tell the admins, then stop asking the API for a while', async () => {
+		h.xtts.failNextGenerate({ kind: 'status', status: 402, body: { error: 'Insufficient Balance', message: 'Your wallet does not have enough balance.' } });
+		const final = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(contentOf(final)).toContain('run out of balance');
+		expect(contentOf(final)).toContain("tell the server's admins or the bot's host");
+		expect(contentOf(final)).toMatch(/Reference: `[\w-]{12}`/);
+
+		// The next request is answered at once, privately, without calling the API again.
+		const next = await h.clone({ file: makeWav({ seconds: 4 }) }).callback();
+		expect(next.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(next.json?.data?.content).toContain('run out of balance');
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+
+		// After the pause the bot tries again.
+		h.clock.advance(10 * 60 * 1000);
+		const later = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(later.files[0]?.filename).toBe('clone.wav');
 		expect(h.xtts.generateRequests()).toHaveLength(2);
 	});
 

@@ -5,6 +5,7 @@ import { abortableSleep } from '../src/services/clock.js';
 import type { Delivery, OutgoingMessage } from '../src/services/delivery.js';
 import { createJobRunner } from '../src/services/job-runner.js';
 import type { JobRecord, JobStore } from '../src/services/job-store.js';
+import { createAudioPreparer } from '../src/services/output-audio.js';
 import { createXttsClient } from '../src/services/xtts-client.js';
 import { startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
 
@@ -76,7 +77,16 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 		jobs,
 		delivery,
 		sleeping: (count: number) => vi.waitFor(() => expect(sleeps).toHaveLength(count), { interval: 1 }),
-		runner: createJobRunner({ xtts, jobs, delivery, clock: { now: Date.now, sleep }, logger: silentLogger, pollIntervalMs, jobTimeoutMs }),
+		runner: createJobRunner({
+			xtts,
+			jobs,
+			delivery,
+			audio: createAudioPreparer({ xtts, ffmpegPath: undefined, logger: silentLogger }),
+			clock: { now: Date.now, sleep },
+			logger: silentLogger,
+			pollIntervalMs,
+			jobTimeoutMs,
+		}),
 	};
 }
 

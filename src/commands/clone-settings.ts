@@ -15,7 +15,7 @@ import {
 } from 'discord.js';
 import { LANGUAGE_CHOICES, isLanguageCode, languageName } from '../services/languages.js';
 import { languageLabel } from '../services/messages.js';
-import type { LanguageSetting } from '../services/settings.js';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../services/settings.js';
 import type { Command, CommandContext } from './types.js';
 
 /** Channels members can run /clone in (text chat, including the chat of voice and stage channels). */
@@ -58,6 +58,34 @@ export const cloneSettingsCommand = {
 				name: 'reset',
 				description: "Remove the server's default language, or one channel's",
 				options: [channelOption('Only this channel (leave empty for the server default)')],
+			},
+			{
+				type: ApplicationCommandOptionType.Subcommand,
+				name: 'limits',
+				description: 'How many clones members and the server may run at once, and the wait between two',
+				options: [
+					{
+						type: ApplicationCommandOptionType.Integer,
+						name: 'member_jobs',
+						description: `Clones one member may have in progress at once (default ${DEFAULT_LIMITS.perMember})`,
+						min_value: LIMIT_BOUNDS.perMember.min,
+						max_value: LIMIT_BOUNDS.perMember.max,
+					},
+					{
+						type: ApplicationCommandOptionType.Integer,
+						name: 'server_jobs',
+						description: `Clones the whole server may have in progress at once (default ${DEFAULT_LIMITS.perServer})`,
+						min_value: LIMIT_BOUNDS.perServer.min,
+						max_value: LIMIT_BOUNDS.perServer.max,
+					},
+					{
+						type: ApplicationCommandOptionType.Integer,
+						name: 'cooldown_seconds',
+						description: `Seconds a member waits between two clones (default ${DEFAULT_LIMITS.cooldownSeconds})`,
+						min_value: LIMIT_BOUNDS.cooldownSeconds.min,
+						max_value: LIMIT_BOUNDS.cooldownSeconds.max,
+					},
+				],
 			},
 			{
 				type: ApplicationCommandOptionType.Subcommand,
@@ -104,6 +132,17 @@ export const cloneSettingsCommand = {
 				);
 				return;
 			}
+			case 'limits': {
+				const changes = {
+					...optionalInteger(interaction, 'member_jobs', 'perMember'),
+					...optionalInteger(interaction, 'server_jobs', 'perServer'),
+					...optionalInteger(interaction, 'cooldown_seconds', 'cooldownSeconds'),
+				};
+				const limits = Object.keys(changes).length > 0 ? await context.settings.setLimits(guildId, changes, interaction.user.id) : await context.settings.limitsFor(guildId);
+				if (Object.keys(changes).length > 0) context.logger.info({ guildId, ...changes, by: interaction.user.id }, 'limits changed');
+				await reply(interaction, `${Object.keys(changes).length > 0 ? '✅ Limits saved. ' : ''}${describeLimits(limits)}`);
+				return;
+			}
 			case 'show':
 				await reply(interaction, await describeSettings(interaction, context, guildId));
 				return;
@@ -136,12 +175,22 @@ async function describeSettings(interaction: ChatInputCommandInteraction, contex
 		`Server default: ${settings.language ? `**${languageName(settings.language.language)}** ${changedBy(settings.language)}` : '*none* (each member’s Discord language, else English)'}`,
 		overrides.length > 0 ? `Channel overrides:\n${overrides.slice(0, 25).join('\n')}${overrides.length > 25 ? `\n…and ${overrides.length - 25} more` : ''}` : 'Channel overrides: *none*',
 		`In this channel, /clone without a language speaks **${languageLabel(here.language, here.source)}**.`,
+		`${describeLimits(await context.settings.limitsFor(guildId))}${settings.limits ? ` ${changedBy(settings.limits)}` : ' (defaults)'}`,
 		'-# Order: the language option › channel › server › the member’s Discord language › English.',
 	];
 	return lines.join('\n');
 }
 
-function changedBy(setting: LanguageSetting): string {
+function describeLimits(limits: Limits): string {
+	return `Limits: ${limits.perMember} clone${limits.perMember === 1 ? '' : 's'} at a time per member, ${limits.perServer} per server, ${limits.cooldownSeconds} s between a member's clones.`;
+}
+
+function optionalInteger(interaction: ChatInputCommandInteraction, option: string, name: keyof Limits): Partial<Limits> {
+	const value = interaction.options.getInteger(option);
+	return value === null ? {} : { [name]: value };
+}
+
+function changedBy(setting: { by: string; at: string }): string {
 	return `— set by ${userMention(setting.by)} ${time(new Date(setting.at), TimestampStyles.RelativeTime)}`;
 }
 

@@ -8,7 +8,9 @@ import {
 } from 'discord.js';
 import type { JobRecord } from '../services/job-store.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
-import { invalidInput } from '../services/messages.js';
+import { RefusedError, type Admission } from '../services/job-runner.js';
+import { invalidInput, refusal } from '../services/messages.js';
+import type { Limits } from '../services/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerVerdict } from '../services/speaker-check.js';
 import type { Command, CommandContext } from './types.js';
 
@@ -74,6 +76,10 @@ export const cloneCommand = {
 		const metadataProblem = checkSpeakerMetadata(speaker);
 		if (metadataProblem && !metadataProblem.ok) return replyPrivately(interaction, metadataProblem.message);
 
+		const limits = await context.settings.limitsFor(interaction.guildId);
+		const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
+		if (!admission.ok) return replyPrivately(interaction, refusalMessage(admission, limits));
+
 		const channel = interaction.channel;
 		const language = context.settings.resolveLanguage({
 			explicit: isLanguageCode(languageOption) ? languageOption : null,
@@ -124,13 +130,36 @@ export const cloneCommand = {
 				...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
 			},
 		};
-		await context.runner.start(job);
+		try {
+			await context.runner.start(job, limits);
+		} catch (error) {
+			if (!(error instanceof RefusedError)) throw error;
+			// Another request of this member's won the race since the first check.
+			await interaction.deleteReply().catch(() => undefined);
+			await interaction.followUp({ content: refusalMessage(error.admission, limits), flags: MessageFlags.Ephemeral });
+			return;
+		}
 		context.logger.info(
 			{ jobId: job.id, guildId: job.guildId, channelId: job.channelId, userId: job.requesterId, language: resolved.language, chars: text.length },
 			'clone requested',
 		);
 	},
 } satisfies Command;
+
+function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits): string {
+	switch (admission.reason) {
+		case 'member-busy':
+			return refusal.memberBusy(limits.perMember);
+		case 'server-busy':
+			return refusal.serverBusy(limits.perServer);
+		case 'cooldown':
+			return refusal.cooldown(admission.retryAfterMs);
+		case 'balance':
+			return refusal.balance();
+		case 'stopping':
+			return refusal.stopping();
+	}
+}
 
 async function replyPrivately(interaction: ChatInputCommandInteraction, content: string): Promise<void> {
 	await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });

@@ -1,37 +1,70 @@
 import type { Logger } from '../logger.js';
-import { outputFileName } from './audio.js';
+import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
 import { UndeliverableError, type Delivery } from './delivery.js';
 import type { JobRecord, JobState, JobStore } from './job-store.js';
-import { failureMessage, progressMessage, resultMessage, type Failure } from './messages.js';
-import { FINAL_STATUSES, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
+import type { Limits } from './settings.js';
+import { failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
+import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
 
 /**
- * A job's life: durable record → submit → track (poll) → deliver, and resuming unfinished ones after a restart.
- * Order matters for money: the record is written before the generate request, and a record found in
- * `submitting` after a crash is reported as failed, never sent again (a double submit is a double charge).
+ * A job's life: durable record → (wait for a slot) → submit → track (poll, or webhook + slow poll) → deliver,
+ * and resuming unfinished jobs after a restart.
+ *
+ * Order matters for money: the record is written before the generate request, and the state `submitting`
+ * is written just before it goes out. A record found in `submitting` after a crash may have been charged:
+ * it is reported to the member as failed, never sent again. A record still in `recorded` never reached
+ * the API, so it is safe to submit after a restart.
  */
 
 export interface JobRunnerOptions {
 	xtts: XttsClient;
 	jobs: JobStore;
 	delivery: Delivery;
+	audio: AudioPreparer;
 	clock: Clock;
 	logger: Logger;
 	pollIntervalMs: number;
 	jobTimeoutMs: number;
+	/** Jobs at the API at once; the rest wait in line, in order. */
+	maxInFlight?: number;
+	/** When set, jobs are submitted with a callback URL and polled only slowly, as a safety net. */
+	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number };
+	/** After a 402, how long new jobs are refused without asking the API. */
+	balancePauseMs?: number;
 }
 
+export type Admission =
+	| { ok: true }
+	| { ok: false; reason: 'member-busy' | 'server-busy' | 'balance' | 'stopping' }
+	| { ok: false; reason: 'cooldown'; retryAfterMs: number };
+
 export interface JobRunner {
-	/** Records the job, then runs it in the background. Resolves once the record is stored. */
-	start(job: JobRecord): Promise<void>;
+	/** Whether a request from this member in this server may start now (answered before anything is spent). */
+	admit(request: { guildId: string | null; requesterId: string }, limits: Limits): Admission;
+	/**
+	 * Records the job, then runs it in the background (or puts it in line). Resolves once the record is stored.
+	 * With limits, admission is checked again first (the member may have started another job meanwhile):
+	 * throws a RefusedError when refused.
+	 */
+	start(job: JobRecord, limits?: Limits): Promise<void>;
 	/** Picks up every unfinished job from the store; returns how many. */
 	resume(): Promise<number>;
+	/** A callback from the API for one of our jobs; false when the job is unknown here. */
+	notify(jobId: string, body: unknown): Promise<boolean>;
 	/** Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle. */
 	stop(): Promise<void>;
 	readonly inFlight: number;
+	readonly queued: number;
 	/** Resolves when the job's current run has settled (for tests and shutdown). */
 	settled(jobId: string): Promise<void>;
+}
+
+export class RefusedError extends Error {
+	override name = 'RefusedError';
+	constructor(readonly admission: Exclude<Admission, { ok: true }>) {
+		super(`refused: ${admission.reason}`);
+	}
 }
 
 class JobFailed extends Error {
@@ -40,57 +73,139 @@ class JobFailed extends Error {
 	}
 }
 
+interface Tracked {
+	job: JobRecord;
+	/** Wakes a sleeping poll loop when a callback arrived. */
+	wake?: () => void;
+	/** A final status delivered by callback, used instead of one more poll. */
+	callback?: JobStatus;
+}
+
+const QUEUE_REFRESH_MS = 5_000;
+
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
-	const { xtts, jobs, delivery, clock, pollIntervalMs, jobTimeoutMs } = options;
+	const { xtts, jobs, delivery, audio, clock, pollIntervalMs, jobTimeoutMs, webhook } = options;
+	const maxInFlight = options.maxInFlight ?? 20;
+	const balancePauseMs = options.balancePauseMs ?? 10 * 60 * 1000;
 	const log = options.logger.child({ component: 'job-runner' });
+
 	const running = new Map<string, Promise<void>>();
+	const tracked = new Map<string, Tracked>();
+	const waiting: JobRecord[] = [];
+	const shownPosition = new Map<string, number>();
+	const lastRequestAt = new Map<string, number>();
 	const shutdown = new AbortController();
+	let atApi = 0;
+	let balancePausedUntil = 0;
+	let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
 	async function transition(job: JobRecord, state: JobState, changes: Partial<JobRecord> = {}): Promise<JobRecord> {
 		const next: JobRecord = { ...job, ...changes, state, updatedAt: clock.now() };
 		await jobs.save(next);
+		const entry = tracked.get(job.id);
+		if (entry) entry.job = next;
 		return next;
 	}
 
-	function launch(job: JobRecord, fresh: boolean): void {
+	function launch(job: JobRecord): void {
 		if (running.has(job.id)) return;
-		const run = execute(job, fresh)
+		tracked.set(job.id, { job });
+		const run = execute(job)
 			.catch((error: unknown) => {
-				if (shutdown.signal.aborted) return;
-				log.error({ jobId: job.id, err: error }, 'job run crashed');
+				if (!shutdown.signal.aborted) log.error({ jobId: job.id, err: error }, 'job run crashed');
 			})
-			.finally(() => running.delete(job.id));
+			.finally(() => {
+				running.delete(job.id);
+				tracked.delete(job.id);
+				if (!shutdown.signal.aborted) pump();
+			});
 		running.set(job.id, run);
 	}
 
-	async function execute(initial: JobRecord, fresh: boolean): Promise<void> {
+	/** Moves jobs from the line to the API while there is room. */
+	function pump(): void {
+		while (waiting.length > 0 && atApi < maxInFlight && !shutdown.signal.aborted) {
+			const next = waiting.shift()!;
+			shownPosition.delete(next.id);
+			launch(next);
+		}
+		scheduleQueueRefresh();
+	}
+
+	function enqueue(job: JobRecord): void {
+		waiting.push(job);
+		tracked.set(job.id, { job });
+		// A newcomer learns its place at once; the others hear about their progress at a calmer pace.
+		shownPosition.set(job.id, waiting.length);
+		void delivery.progress(job, queuedMessage(job, waiting.length));
+	}
+
+	/** Tells waiting members their new place in line, at most every few seconds and only when it changed. */
+	function scheduleQueueRefresh(): void {
+		if (refreshTimer || waiting.length === 0 || shutdown.signal.aborted) return;
+		refreshTimer = setTimeout(() => {
+			refreshTimer = undefined;
+			waiting.forEach((job, index) => {
+				const position = index + 1;
+				if (shownPosition.get(job.id) === position) return;
+				// Far back in a long line, only round positions are worth an edit.
+				if (position > 20 && position % 10 !== 0) return;
+				shownPosition.set(job.id, position);
+				void delivery.progress(job, queuedMessage(job, position));
+			});
+		}, QUEUE_REFRESH_MS);
+		refreshTimer.unref();
+	}
+
+	async function execute(initial: JobRecord): Promise<void> {
 		let job = initial;
 		const jobLog = log.child({ jobId: job.id, guildId: job.guildId, channelId: job.channelId });
+		const holdsSlot = job.state === 'recorded' || job.state === 'submitting' || job.state === 'submitted';
+		if (holdsSlot) atApi++;
 		try {
-			if (job.state === 'submitting' || (job.state === 'recorded' && !fresh && job.xtts)) {
-				// We crashed while the generate request was in flight: it may have been charged. Don't resend.
+			if (job.state === 'submitting') {
+				// We stopped while the generate request was in flight: it may have been charged. Don't resend.
 				throw new JobFailed({ kind: 'interrupted' });
 			}
-			let mediaUrl: string | undefined;
+			let final: JobStatus | undefined;
 			if (job.state === 'recorded') job = await submit(job, jobLog);
-			if (job.state === 'submitted') ({ job, mediaUrl } = await track(job, jobLog));
-			if (job.state === 'delivering') job = await deliverResult(job, mediaUrl, jobLog);
+			if (job.state === 'submitted') ({ job, final } = await track(job, jobLog));
+			if (job.state === 'delivering') job = await deliverResult(job, final, jobLog);
 		} catch (error) {
 			if (shutdown.signal.aborted) {
 				jobLog.info({ state: job.state }, 'job paused for shutdown; it resumes on the next start');
 				return;
 			}
 			await fail(job, error, jobLog);
+		} finally {
+			if (holdsSlot) atApi--;
 		}
 	}
 
 	async function submit(job: JobRecord, jobLog: Logger): Promise<JobRecord> {
+		if (clock.now() < balancePausedUntil) throw new JobFailed({ kind: 'balance' });
 		job = await transition(job, 'submitting');
 		await delivery.progress(job, progressMessage(job, 'starting'));
-		const submitted = await xtts.submit(
-			{ speaker: job.request.speakerUrl, text: job.request.text, language: job.request.language, cleanupVoice: job.request.cleanupVoice },
-			{ signal: shutdown.signal },
-		);
+		let submitted;
+		try {
+			submitted = await xtts.submit(
+				{
+					speaker: job.request.speakerUrl,
+					text: job.request.text,
+					language: job.request.language,
+					cleanupVoice: job.request.cleanupVoice,
+					...(webhook ? { webhookUrl: webhook.urlFor(job.id) } : {}),
+				},
+				{ signal: shutdown.signal },
+			);
+		} catch (error) {
+			if (error instanceof XttsError && error.kind === 'balance') {
+				balancePausedUntil = clock.now() + balancePauseMs;
+				jobLog.warn({ pauseMs: balancePauseMs }, 'XTTS balance is used up; new jobs are refused for a while');
+			}
+			// Only an error that certainly created no job lets us forget the attempt.
+			throw error;
+		}
 		jobLog.info({ requestId: submitted.requestId }, 'job submitted');
 		job = await transition(job, 'submitted', {
 			xtts: { requestId: submitted.requestId, status: submitted.status, ...(submitted.pollingUrl ? { pollingUrl: submitted.pollingUrl } : {}) },
@@ -99,32 +214,38 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		return job;
 	}
 
-	async function track(job: JobRecord, jobLog: Logger): Promise<{ job: JobRecord; mediaUrl: string }> {
-		const xttsJob = job.xtts!;
+	async function track(job: JobRecord, jobLog: Logger): Promise<{ job: JobRecord; final: JobStatus }> {
 		const deadline = job.createdAt + jobTimeoutMs;
+		const entry = tracked.get(job.id)!;
+		const interval = webhook ? webhook.safetyPollIntervalMs : pollIntervalMs;
 		for (;;) {
-			const wait = Math.min(pollIntervalMs, deadline - clock.now());
-			if (wait <= 0) throw new JobFailed({ kind: 'timeout' });
-			await clock.sleep(wait, shutdown.signal);
-			if (clock.now() >= deadline) throw new JobFailed({ kind: 'timeout' });
+			if (!entry.callback) {
+				const wait = Math.min(interval, deadline - clock.now());
+				if (wait <= 0) throw new JobFailed({ kind: 'timeout' });
+				await sleepUnlessWoken(entry, wait);
+			}
+			if (clock.now() >= deadline && !entry.callback) throw new JobFailed({ kind: 'timeout' });
 
 			let status: JobStatus;
-			try {
-				status = await xtts.getStatus(xttsJob.requestId, { pollingUrl: xttsJob.pollingUrl, signal: shutdown.signal });
-			} catch (error) {
-				// A flaky API must not lose the job: keep polling until the deadline, unless it can never succeed.
-				if (error instanceof XttsError && error.transient) {
-					jobLog.warn({ kind: error.kind, status: error.status }, 'status request failed; polling continues');
-					continue;
+			if (entry.callback) {
+				status = entry.callback;
+				entry.callback = undefined;
+			} else {
+				try {
+					status = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal: shutdown.signal });
+				} catch (error) {
+					// A flaky API must not lose the job: keep polling until the deadline, unless it can never succeed.
+					if (error instanceof XttsError && error.transient) {
+						jobLog.warn({ kind: error.kind, status: error.status }, 'status request failed; polling continues');
+						continue;
+					}
+					throw error;
 				}
-				throw error;
 			}
 
 			if (status.status !== job.xtts!.status) {
 				jobLog.info({ from: job.xtts!.status, to: status.status }, 'job status changed');
-				job = await transition(job, FINAL_STATUSES.has(status.status) ? 'delivering' : 'submitted', {
-					xtts: { ...job.xtts!, status: status.status },
-				});
+				job = await transition(job, FINAL_STATUSES.has(status.status) ? 'delivering' : 'submitted', { xtts: { ...job.xtts!, status: status.status } });
 				if (!FINAL_STATUSES.has(status.status)) await delivery.progress(job, progressMessage(job, status.status));
 			}
 			if (status.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: status.error ?? undefined });
@@ -132,38 +253,54 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			if (status.status === 'COMPLETED') {
 				if (status.mediaUrls.length === 0) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 				if (job.state !== 'delivering') job = await transition(job, 'delivering');
-				return { job, mediaUrl: status.mediaUrls[0]! };
+				return { job, final: status };
 			}
 		}
 	}
 
-	async function deliverResult(job: JobRecord, mediaUrl: string | undefined, jobLog: Logger): Promise<JobRecord> {
-		if (!mediaUrl) {
-			// Resumed in `delivering`: ask the API for the media URL again (it is not stored: it may be signed).
-			const status = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal: shutdown.signal });
-			if (status.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: status.error ?? undefined });
-			if (status.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
-			mediaUrl = status.mediaUrls[0];
-			if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
-		}
+	function sleepUnlessWoken(entry: Tracked, ms: number): Promise<void> {
+		const woken = new AbortController();
+		entry.wake = () => woken.abort();
+		const signal = AbortSignal.any([shutdown.signal, woken.signal]);
+		return clock.sleep(ms, signal).catch((error: unknown) => {
+			if (shutdown.signal.aborted) throw error;
+		}).finally(() => {
+			entry.wake = undefined;
+		});
+	}
 
-		let message;
-		try {
-			const audio = await xtts.downloadMedia(mediaUrl, { maxBytes: job.uploadLimit, signal: shutdown.signal });
-			message = { content: resultMessage(job), file: { name: await outputFileName(audio.subarray(0, 4100)), data: audio } };
-		} catch (error) {
-			if (!(error instanceof XttsError && error.kind === 'too-large')) throw error;
-			jobLog.info({ limit: job.uploadLimit }, 'output over the upload limit; posting its link');
-			message = { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(error.bytes === undefined ? {} : { bytes: error.bytes }) } }) };
+	async function deliverResult(job: JobRecord, final: JobStatus | undefined, jobLog: Logger): Promise<JobRecord> {
+		if (!final) {
+			// Resumed while delivering: ask the API for the media URL again (it is not stored: it may be signed).
+			final = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal: shutdown.signal });
+			if (final.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: final.error ?? undefined });
+			if (final.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
 		}
+		const mediaUrl = final.mediaUrls[0];
+		if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
+
+		const prepared = await audio.prepare(mediaUrl, job.uploadLimit, shutdown.signal);
+		const message =
+			prepared.kind === 'file'
+				? { content: resultMessage(job), file: prepared.file }
+				: { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }) };
+		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
 		const delivered = await delivery.finish(job, message);
-		jobLog.info({ via: delivered.via, messageId: delivered.messageId, ms: clock.now() - job.createdAt }, 'job delivered');
+		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
 		return transition(job, 'delivered', {
 			outcome: { kind: 'delivered', via: delivered.via, ...(delivered.messageId ? { messageId: delivered.messageId } : {}) },
 		});
 	}
 
 	async function fail(job: JobRecord, error: unknown, jobLog: Logger): Promise<void> {
+		if (error instanceof UndeliverableError) {
+			// Neither the reply nor the channel takes our messages: a failure message would bounce too.
+			jobLog.error({ err: error.message, requestId: job.xtts?.requestId }, 'job undeliverable: the bot may not post in this channel');
+			await transition(job, 'failed', { outcome: { kind: 'failed', reason: 'undeliverable', delivered: false } }).catch((storeError: unknown) =>
+				jobLog.error({ err: storeError }, 'could not record the failure'),
+			);
+			return;
+		}
 		const failure = toFailure(error);
 		if (failure.kind === 'internal') jobLog.error({ err: error, state: job.state }, 'job failed');
 		else jobLog.warn({ kind: failure.kind, apiError: failure.apiError, err: error instanceof JobFailed ? undefined : error }, 'job failed');
@@ -179,26 +316,84 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		);
 	}
 
+	function countActive(predicate: (job: JobRecord) => boolean): number {
+		let count = 0;
+		for (const { job } of tracked.values()) if (predicate(job)) count++;
+		return count;
+	}
+
+	function admit({ guildId, requesterId }: { guildId: string | null; requesterId: string }, limits: Limits): Admission {
+		if (shutdown.signal.aborted) return { ok: false, reason: 'stopping' };
+		if (clock.now() < balancePausedUntil) return { ok: false, reason: 'balance' };
+		if (countActive((job) => job.requesterId === requesterId) >= limits.perMember) return { ok: false, reason: 'member-busy' };
+		const last = lastRequestAt.get(requesterId);
+		const cooldownMs = limits.cooldownSeconds * 1000;
+		if (last !== undefined && clock.now() - last < cooldownMs) return { ok: false, reason: 'cooldown', retryAfterMs: cooldownMs - (clock.now() - last) };
+		if (guildId && countActive((job) => job.guildId === guildId) >= limits.perServer) return { ok: false, reason: 'server-busy' };
+		return { ok: true };
+	}
+
 	return {
-		async start(job) {
-			await jobs.save(job);
-			launch(job, true);
+		admit,
+
+		async start(job, limits) {
+			if (limits) {
+				const admission = admit(job, limits);
+				if (!admission.ok) throw new RefusedError(admission);
+			}
+			// Counted from now on, so that a second request racing this one is refused.
+			tracked.set(job.id, { job });
+			lastRequestAt.set(job.requesterId, clock.now());
+			if (lastRequestAt.size > 10_000) lastRequestAt.delete(lastRequestAt.keys().next().value!);
+			try {
+				await jobs.save(job);
+			} catch (error) {
+				tracked.delete(job.id);
+				throw error;
+			}
+			if (atApi < maxInFlight && waiting.length === 0) launch(job);
+			else enqueue(job);
 		},
 
 		async resume() {
 			const unfinished = await jobs.unfinished();
-			for (const job of unfinished) launch(job, false);
+			for (const job of unfinished) {
+				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
+				if (job.state === 'recorded') enqueue(job);
+				else launch(job);
+			}
+			pump();
 			if (unfinished.length > 0) log.info({ count: unfinished.length }, 'resuming unfinished jobs');
 			return unfinished.length;
 		},
 
+		async notify(jobId, body) {
+			const entry = tracked.get(jobId);
+			if (!entry) return (await jobs.get(jobId)) !== undefined;
+			const status = parseStatusBody(body, entry.job.xtts?.requestId ?? '');
+			if (!status || (entry.job.xtts && status.requestId !== entry.job.xtts.requestId)) {
+				log.warn({ jobId }, 'callback body is not a status of this job; ignored');
+				return true;
+			}
+			log.debug({ jobId, status: status.status }, 'callback received');
+			// Taken in place of the next poll: a final status is delivered at once.
+			entry.callback = status;
+			entry.wake?.();
+			return true;
+		},
+
 		async stop() {
 			shutdown.abort(new Error('shutting down'));
+			if (refreshTimer) clearTimeout(refreshTimer);
 			await Promise.allSettled(running.values());
 		},
 
 		get inFlight() {
 			return running.size;
+		},
+
+		get queued() {
+			return waiting.length;
 		},
 
 		async settled(jobId) {
@@ -218,13 +413,12 @@ export function toFailure(error: unknown): Failure {
 				return { kind: 'auth' };
 			case 'bad-request':
 			case 'not-found':
+			case 'server':
 				return { kind: 'unavailable' };
 			case 'rate-limited':
 				return { kind: 'busy' };
 			case 'network':
 				return { kind: 'network' };
-			case 'server':
-				return { kind: 'unavailable' };
 			case 'download':
 			case 'too-large':
 				return { kind: 'download' };

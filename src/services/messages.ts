@@ -47,6 +47,11 @@ export function progressMessage(job: JobRecord, status: XttsStatus | 'starting')
 	return `🎙️ Cloning a voice for ${userMention(job.requesterId)}… ${phase}\nStarted ${started} · ${languageLabel(job.request.language, job.request.languageSource)}`;
 }
 
+export function queuedMessage(job: JobRecord, position: number): string {
+	const started = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
+	return `🎙️ Cloning a voice for ${userMention(job.requesterId)}… **Waiting in line** — position ${position}\nStarted ${started} · ${languageLabel(job.request.language, job.request.languageSource)}`;
+}
+
 export function quoteText(text: string, max = 300): string {
 	const oneLine = text.replace(/\s+/g, ' ').trim();
 	const shortened = oneLine.length > max ? `${oneLine.slice(0, max - 1).trimEnd()}…` : oneLine;
@@ -102,6 +107,19 @@ export function failureMessage(failure: Failure, reference: { jobId: string; req
 			return `❌ Something went wrong on the bot's side. Please try again; if it keeps happening, give the bot's host this reference.\n${ref}`;
 	}
 }
+
+/** Answers when a request can't start now: private, immediate, nothing spent. */
+export const refusal = {
+	memberBusy: (limit: number) =>
+		limit === 1
+			? '⏳ You already have a clone in progress. Please wait for it to finish before starting another.'
+			: `⏳ You already have ${limit} clones in progress, the most this server allows. Please wait for one to finish.`,
+	cooldown: (retryAfterMs: number) => `⏳ Please wait ${Math.ceil(retryAfterMs / 1000)} s before your next clone.`,
+	serverBusy: (limit: number) => `⏳ This server already has ${limit} clones in progress, the most it allows. Please try again in a moment.`,
+	balance: () =>
+		"❌ The voice service account behind this bot has run out of balance, so no voice can be cloned right now. Please tell the server's admins or the bot's host.",
+	stopping: () => '🔄 The bot is restarting. Please try again in a minute.',
+};
 
 /** Answers to input a member can fix: private, immediate, and nothing is spent at the API. */
 export const invalidInput = {

@@ -14,15 +14,36 @@ export interface LanguageSetting {
 	at: string;
 }
 
+/** How much one member and one server may ask of the bot at once. */
+export interface Limits {
+	/** Jobs one member may have waiting or running at once. */
+	perMember: number;
+	/** Jobs one server may have waiting or running at once. */
+	perServer: number;
+	/** Seconds a member waits between two requests. */
+	cooldownSeconds: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ perMember: 1, perServer: 5, cooldownSeconds: 15 });
+export const LIMIT_BOUNDS: Readonly<Record<keyof Limits, { min: number; max: number }>> = Object.freeze({
+	perMember: { min: 1, max: 5 },
+	perServer: { min: 1, max: 50 },
+	cooldownSeconds: { min: 0, max: 3_600 },
+});
+
+export type LimitsSetting = Partial<Limits> & { by: string; at: string };
+
 export interface GuildSettings {
 	language: LanguageSetting | undefined;
 	channels: Record<string, LanguageSetting>;
+	limits: LimitsSetting | undefined;
 }
 
 interface StoredGuildSettingsV1 {
 	v: 1;
 	language?: LanguageSetting;
 	channels: Record<string, LanguageSetting>;
+	limits?: LimitsSetting;
 }
 
 export type LanguageSource = 'option' | 'channel' | 'server' | 'locale' | 'default';
@@ -49,6 +70,10 @@ export interface SettingsService {
 	setLanguage(guildId: string, channelId: string | null, language: LanguageCode, by: string): Promise<void>;
 	/** Removes the server default or a channel's override; false when there was none. */
 	reset(guildId: string, channelId: string | null): Promise<boolean>;
+	/** Changes some of the server's limits (each clamped to LIMIT_BOUNDS); returns the limits now in force. */
+	setLimits(guildId: string, changes: Partial<Limits>, by: string): Promise<Limits>;
+	/** The server's limits, its own where set, else the defaults. */
+	limitsFor(guildId: string | null): Promise<Limits>;
 	/** Drops overrides for channels that no longer exist. */
 	forgetChannels(guildId: string, channelIds: readonly string[]): Promise<void>;
 	resolveLanguage(context: LanguageContext): Promise<ResolvedLanguage>;
@@ -62,19 +87,25 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 
 	async function read(guildId: string): Promise<GuildSettings> {
 		const stored = (await store.get(key(guildId))) as StoredGuildSettingsV1 | undefined;
-		if (!stored || stored.v !== 1) return { language: undefined, channels: {} };
+		if (!stored || stored.v !== 1) return { language: undefined, channels: {}, limits: undefined };
 		return {
 			language: validSetting(stored.language),
 			channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),
+			limits: stored.limits,
 		};
 	}
 
 	async function write(guildId: string, settings: GuildSettings): Promise<void> {
-		if (!settings.language && Object.keys(settings.channels).length === 0) {
+		if (!settings.language && !settings.limits && Object.keys(settings.channels).length === 0) {
 			await store.delete(key(guildId));
 			return;
 		}
-		const value: StoredGuildSettingsV1 = { v: 1, channels: settings.channels, ...(settings.language ? { language: settings.language } : {}) };
+		const value: StoredGuildSettingsV1 = {
+			v: 1,
+			channels: settings.channels,
+			...(settings.language ? { language: settings.language } : {}),
+			...(settings.limits ? { limits: settings.limits } : {}),
+		};
 		await store.set(key(guildId), value);
 	}
 
@@ -117,6 +148,23 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 			});
 		},
 
+		async setLimits(guildId, changes, by) {
+			const clamped: Partial<Limits> = {};
+			for (const name of Object.keys(LIMIT_BOUNDS) as (keyof Limits)[]) {
+				const value = changes[name];
+				if (value !== undefined) clamped[name] = Math.min(LIMIT_BOUNDS[name].max, Math.max(LIMIT_BOUNDS[name].min, Math.round(value)));
+			}
+			return update(guildId, (settings) => {
+				settings.limits = { ...settings.limits, ...clamped, by, at: now().toISOString() };
+				return withDefaults(settings.limits);
+			});
+		},
+
+		async limitsFor(guildId) {
+			if (!guildId) return { ...DEFAULT_LIMITS };
+			return withDefaults((await read(guildId)).limits);
+		},
+
 		async forgetChannels(guildId, channelIds) {
 			if (channelIds.length === 0) return;
 			await update(guildId, (settings) => {
@@ -138,6 +186,14 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 			if (fromLocale) return { language: fromLocale, source: 'locale' };
 			return { language: DEFAULT_LANGUAGE, source: 'default' };
 		},
+	};
+}
+
+function withDefaults(limits: Partial<Limits> | undefined): Limits {
+	return {
+		perMember: limits?.perMember ?? DEFAULT_LIMITS.perMember,
+		perServer: limits?.perServer ?? DEFAULT_LIMITS.perServer,
+		cooldownSeconds: limits?.cooldownSeconds ?? DEFAULT_LIMITS.cooldownSeconds,
 	};
 }
 

@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 export interface Stores {
 	readonly settings: Keyv;
 	readonly jobs: Keyv;
+	/** The bot's own small state (e.g. a generated webhook secret). */
+	readonly meta: Keyv;
 	readonly backend: 'sqlite' | 'redis';
 	/** Resolves when the backend answers a read; for health checks. */
 	ping(): Promise<boolean>;
@@ -22,7 +24,7 @@ export class StoreConfigError extends Error {
 	override name = 'StoreConfigError';
 }
 
-const NAMESPACES = ['settings', 'jobs'] as const;
+const NAMESPACES = ['settings', 'jobs', 'meta'] as const;
 
 export async function createStores(url: string, logger: Logger): Promise<Stores> {
 	const log = logger.child({ component: 'store' });
@@ -31,12 +33,12 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 	for (const namespace of NAMESPACES) {
 		adapters.push({ namespace, adapter: backend === 'sqlite' ? await sqliteAdapter(url) : new KeyvRedis(url, { throwOnConnectError: true }) });
 	}
-	const [settings, jobs] = adapters.map(({ namespace, adapter }) => {
+	const [settings, jobs, meta] = adapters.map(({ namespace, adapter }) => {
 		// A failed write must fail the caller (a job not recorded is a job that can be lost), not just emit.
 		const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
 		keyv.on('error', (error: unknown) => log.error({ err: error, namespace }, 'store error'));
 		return keyv;
-	}) as [Keyv, Keyv];
+	}) as [Keyv, Keyv, Keyv];
 
 	// Fail at startup, not on the first member's command.
 	await settings.get('__ping__');
@@ -45,6 +47,7 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 	return {
 		settings,
 		jobs,
+		meta,
 		backend,
 		async ping() {
 			try {
@@ -55,7 +58,7 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 			}
 		},
 		async close() {
-			await Promise.allSettled([settings.disconnect(), jobs.disconnect()]);
+			await Promise.allSettled([settings.disconnect(), jobs.disconnect(), meta.disconnect()]);
 		},
 	};
 }

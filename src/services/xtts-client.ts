@@ -265,20 +265,13 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 			throw new XttsError('network', `XTTS API unreachable (${describeNetworkError(error)})`, { cause: error });
 		}
 		if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, response.headers, response.text, false);
-		const parsed = statusSchema.safeParse(parseJson(response.text));
-		if (!parsed.success) throw new XttsError('bad-response', 'XTTS status answer is not the documented JSON', { status: 200 });
-		const status = toStatus(parsed.data.status);
+		const body = parseJson(response.text);
+		const status = parseStatusBody(body, requestId);
 		if (!status) {
-			throw new XttsError('bad-response', `XTTS status answer has an unknown status "${parsed.data.status.slice(0, 40)}"`, { status: 200 });
+			const raw = (body as { status?: unknown } | undefined)?.status;
+			throw new XttsError('bad-response', typeof raw === 'string' ? `XTTS status answer has an unknown status "${raw.slice(0, 40)}"` : 'XTTS status answer is not the documented JSON', { status: 200 });
 		}
-		const media = parsed.data.output?.media_url;
-		return {
-			requestId: parsed.data.request_id ?? requestId,
-			status,
-			error: parsed.data.error ?? null,
-			mediaUrls: media == null ? [] : Array.isArray(media) ? media : [media],
-			mediaType: parsed.data.output?.media_type ?? undefined,
-		};
+		return status;
 	}
 
 	return {
@@ -309,6 +302,25 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 				throw error;
 			}
 		},
+	};
+}
+
+/**
+ * A status body, from the status endpoint or a webhook callback (the documentation gives both the same shape).
+ * Undefined when it isn't one, or its status is not a documented value.
+ */
+export function parseStatusBody(body: unknown, requestId: string): JobStatus | undefined {
+	const parsed = statusSchema.safeParse(body);
+	if (!parsed.success) return undefined;
+	const status = toStatus(parsed.data.status);
+	if (!status) return undefined;
+	const media = parsed.data.output?.media_url;
+	return {
+		requestId: parsed.data.request_id ?? requestId,
+		status,
+		error: parsed.data.error ?? null,
+		mediaUrls: media == null ? [] : Array.isArray(media) ? media : [media],
+		mediaType: parsed.data.output?.media_type ?? undefined,
 	};
 }
 

@@ -6,7 +6,9 @@ import { createBot, type Bot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/services/clock.js';
+import { createDiscordTransport } from '../../src/services/discord-rest.js';
 import { createStores, type Stores } from '../../src/services/store.js';
+import { Agent } from 'undici';
 import {
 	attachmentPayload,
 	chatInputPayload,
@@ -25,24 +27,46 @@ export const XTTS_KEY = 'xtts-test-key-5f2b9c0e7d1a4b3c';
 export { TEST_BOT_TOKEN };
 
 /**
- * Virtual time for end-to-end runs: sleeping advances the clock at once, so a job of many
+ * Virtual time for end-to-end runs. Automatic: sleeping advances the clock at once, so a job of many
  * "minutes" runs in milliseconds and deadlines and token expiry are still exercised exactly.
+ * Manual: sleepers wake only when the test advances the clock past their time.
  */
-export function virtualClock(start = Date.now()): Clock & { advance(ms: number): void } {
+export function virtualClock(start = Date.now(), mode: 'auto' | 'manual' = 'auto'): Clock & { advance(ms: number): void; sleepers(): number } {
 	let now = start;
+	const sleepers = new Set<{ wakeAt: number; wake: () => void }>();
 	return {
 		now: () => now,
+		sleepers: () => sleepers.size,
 		advance(ms) {
 			now += ms;
+			for (const sleeper of [...sleepers]) {
+				if (sleeper.wakeAt <= now) {
+					sleepers.delete(sleeper);
+					sleeper.wake();
+				}
+			}
 		},
 		sleep: (ms, signal) =>
 			new Promise<void>((resolve, reject) => {
 				if (signal?.aborted) return reject(signal.reason);
-				setImmediate(() => {
-					if (signal?.aborted) return reject(signal.reason);
-					now += ms;
-					resolve();
-				});
+				if (mode === 'auto') {
+					setImmediate(() => {
+						if (signal?.aborted) return reject(signal.reason);
+						now += ms;
+						resolve();
+					});
+					return;
+				}
+				const sleeper = { wakeAt: now + ms, wake: () => resolve() };
+				sleepers.add(sleeper);
+				signal?.addEventListener(
+					'abort',
+					() => {
+						sleepers.delete(sleeper);
+						reject(signal.reason);
+					},
+					{ once: true },
+				);
 			}),
 	};
 }
@@ -74,6 +98,8 @@ export interface CloneOptions {
 	text?: string;
 	language?: string;
 	cleanupVoice?: boolean;
+	/** The member; by default a new one each time, so that per-member limits don't get in the way. */
+	userId?: string;
 	extra?: Partial<ChatInputOptions>;
 }
 
@@ -90,7 +116,9 @@ export interface InjectedInteraction {
 	webhookRequests(): RecordedDiscordRequest[];
 }
 
-export async function startHarness(options: { env?: Record<string, string>; storeUrl?: string; clock?: ReturnType<typeof virtualClock> } = {}): Promise<Harness> {
+export async function startHarness(
+	options: { env?: Record<string, string>; storeUrl?: string; clock?: ReturnType<typeof virtualClock>; ffmpegPath?: string | null } = {},
+): Promise<Harness> {
 	const xtts = await startFakeXtts({ apiKey: XTTS_KEY });
 	const discord = await startFakeDiscord();
 	const dir = await mkdtemp(path.join(tmpdir(), 'xtts-bot-'));
@@ -108,13 +136,15 @@ export async function startHarness(options: { env?: Record<string, string>; stor
 	});
 	const logger = createLogger({ level: 'debug', secrets: [TEST_BOT_TOKEN, XTTS_KEY], destination: { write: (line: string) => void logs.push(line) } });
 
+	const discordAgent = new Agent();
 	const bots: Bot[] = [];
 	const clients: Client[] = [];
 	const extraStores: Stores[] = [];
 	async function boot(stores?: Stores): Promise<Bot> {
-		const client = createTestClient(discord);
+		// The bot's own REST transport, as in production.
+		const client = createTestClient(discord, { clientOptions: { rest: { makeRequest: createDiscordTransport(discordAgent) } } });
 		clients.push(client);
-		const bot = await createBot({ config, logger, client, clock, ...(stores ? { stores } : {}) });
+		const bot = await createBot({ config, logger, client, clock, ffmpegPath: options.ffmpegPath ?? null, ...(stores ? { stores } : {}) });
 		bots.push(bot);
 		await bot.start({ login: false, registerCommands: false });
 		return bot;
@@ -181,6 +211,7 @@ export async function startHarness(options: { env?: Record<string, string>; stor
 						}),
 					},
 				},
+				user: { id: clone.userId ?? snowflake() },
 				...clone.extra,
 			});
 			return { ...injected, speakerUrl: url };
@@ -195,7 +226,7 @@ export async function startHarness(options: { env?: Record<string, string>; stor
 		async close() {
 			for (const running of bots) await running.stop().catch(() => undefined);
 			for (const stores of extraStores) await stores.close().catch(() => undefined);
-			await Promise.allSettled([xtts.close(), discord.close()]);
+			await Promise.allSettled([xtts.close(), discord.close(), discordAgent.close()]);
 			await rm(dir, { recursive: true, force: true });
 		},
 	};

@@ -46,7 +46,7 @@ export async function startRedis(): Promise<RedisServer> {
 	};
 }
 
-function sparePort(): Promise<number> {
+export function sparePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.once('error', reject);

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { RESTOptions, ResponseLike } from 'discord.js';
+import { request, type Dispatcher } from 'undici';
+
+/**
+ * The HTTP transport discord.js uses for REST calls, on our own undici 7 pool.
+ *
+ * Why: discord.js 14 ships undici 6, and undici 7 (ours) installs itself as the process-wide default
+ * dispatcher when it loads. discord.js then hands its undici-6 FormData to undici 7, which fails on file
+ * uploads ("action is not a function"). Encoding the multipart body here, and sending everything through
+ * one explicit pool, keeps uploads independent of which undici loaded first.
+ */
+export function createDiscordTransport(dispatcher: Dispatcher): RESTOptions['makeRequest'] {
+	return async (url, init) => {
+		const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+		let body: string | Uint8Array | undefined;
+		if (isFormData(init.body)) {
+			const encoded = await encodeMultipart(init.body);
+			headers.set('content-type', encoded.contentType);
+			body = encoded.body;
+		} else if (typeof init.body === 'string' || init.body instanceof Uint8Array) {
+			body = init.body;
+		} else if (init.body instanceof ArrayBuffer) {
+			body = new Uint8Array(init.body);
+		} else if (init.body != null) {
+			throw new TypeError('unsupported Discord request body');
+		}
+		const response = await request(url, {
+			dispatcher,
+			method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+			headers: Object.fromEntries(headers),
+			body,
+			signal: init.signal ?? undefined,
+		});
+		const responseHeaders = new Headers();
+		for (const [name, value] of Object.entries(response.headers)) {
+			if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item);
+			else if (value !== undefined) responseHeaders.set(name, value);
+		}
+		return {
+			body: response.body,
+			arrayBuffer: () => response.body.arrayBuffer(),
+			json: () => response.body.json(),
+			text: () => response.body.text(),
+			get bodyUsed() {
+				return response.body.bodyUsed;
+			},
+			headers: responseHeaders,
+			status: response.statusCode,
+			statusText: '',
+			ok: response.statusCode >= 200 && response.statusCode < 300,
+		} as ResponseLike;
+	};
+}
+
+interface FormDataLike {
+	entries(): IterableIterator<[string, unknown]>;
+}
+
+function isFormData(body: unknown): body is FormDataLike {
+	return Boolean(body && typeof body === 'object' && (body as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'FormData');
+}
+
+interface BlobLike {
+	arrayBuffer(): Promise<ArrayBuffer>;
+	type?: string;
+	name?: string;
+}
+
+/** multipart/form-data as RFC 7578 describes it (quotes and line breaks in names escaped as browsers do). */
+export async function encodeMultipart(form: FormDataLike): Promise<{ body: Uint8Array; contentType: string }> {
+	const boundary = `----xtts-bot-${randomBytes(12).toString('hex')}`;
+	const escape = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+	const parts: Buffer[] = [];
+	for (const [name, value] of form.entries()) {
+		if (typeof value === 'string') {
+			parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"\r\n\r\n${value}\r\n`));
+			continue;
+		}
+		const blob = value as BlobLike;
+		const filename = blob.name ?? 'blob';
+		const type = blob.type || 'application/octet-stream';
+		parts.push(
+			Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`),
+			Buffer.from(await blob.arrayBuffer()),
+			Buffer.from('\r\n'),
+		);
+	}
+	parts.push(Buffer.from(`--${boundary}--\r\n`));
+	return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}

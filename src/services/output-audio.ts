@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import type { Logger } from '../logger.js';
+import { outputFileName } from './audio.js';
+import { XttsError, type XttsClient } from './xtts-client.js';
+
+/**
+ * Turns the API's output into what the reply can carry: the file itself when it fits the channel's
+ * upload limit; else, when ffmpeg is installed, the same speech as Ogg/Opus (a fraction of a WAV's size);
+ * else the link.
+ */
+
+export type PreparedAudio =
+	| { kind: 'file'; file: { name: string; data: Buffer }; transcoded: boolean }
+	| { kind: 'link'; bytes: number | undefined };
+
+export interface AudioPreparer {
+	prepare(mediaUrl: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
+}
+
+/** The most we download to transcode: about 18 minutes of 24 kHz 16-bit mono WAV. */
+const MAX_TRANSCODE_INPUT_BYTES = 50 * 1024 * 1024;
+const TRANSCODE_TIMEOUT_MS = 60_000;
+
+export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: string | undefined; logger: Logger }): AudioPreparer {
+	const { xtts, ffmpegPath } = options;
+	const log = options.logger.child({ component: 'output-audio' });
+
+	return {
+		async prepare(mediaUrl, uploadLimit, signal) {
+			try {
+				const data = await xtts.downloadMedia(mediaUrl, { maxBytes: uploadLimit, ...(signal ? { signal } : {}) });
+				return { kind: 'file', file: { name: await outputFileName(data.subarray(0, 4100)), data }, transcoded: false };
+			} catch (error) {
+				if (!(error instanceof XttsError && error.kind === 'too-large')) throw error;
+				if (!ffmpegPath) return { kind: 'link', bytes: error.bytes };
+				let original: Buffer;
+				try {
+					original = await xtts.downloadMedia(mediaUrl, { maxBytes: MAX_TRANSCODE_INPUT_BYTES, ...(signal ? { signal } : {}) });
+				} catch (tooBig) {
+					if (tooBig instanceof XttsError && tooBig.kind === 'too-large') return { kind: 'link', bytes: tooBig.bytes ?? error.bytes };
+					throw tooBig;
+				}
+				try {
+					const data = await transcodeToOpus(ffmpegPath, original, uploadLimit, signal);
+					if (data) return { kind: 'file', file: { name: 'clone.ogg', data }, transcoded: true };
+					log.info({ bytes: original.length, limit: uploadLimit }, 'even as Ogg/Opus the audio is over the upload limit');
+				} catch (transcodeError) {
+					log.warn({ err: transcodeError }, 'ffmpeg could not transcode the output; posting its link');
+				}
+				return { kind: 'link', bytes: original.length };
+			}
+		},
+	};
+}
+
+/**
+ * Ogg/Opus, 48 kHz mono: what Discord's own voice messages use. Resolves undefined when the result
+ * would be over `maxBytes` (ffmpeg is stopped as soon as it is).
+ */
+export function transcodeToOpus(ffmpegPath: string, input: Buffer, maxBytes: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(
+			ffmpegPath,
+			['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-vn', '-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '48k', '-f', 'ogg', 'pipe:1'],
+			{ stdio: ['pipe', 'pipe', 'pipe'], timeout: TRANSCODE_TIMEOUT_MS, ...(signal ? { signal } : {}) },
+		);
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let overLimit = false;
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > maxBytes) {
+				overLimit = true;
+				child.kill('SIGKILL');
+				return;
+			}
+			chunks.push(chunk);
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			if (stderr.length < 2_000) stderr += chunk.toString();
+		});
+		child.once('error', reject);
+		child.once('close', (code) => {
+			if (overLimit) return resolve(undefined);
+			if (code === 0) return resolve(Buffer.concat(chunks, size));
+			reject(new Error(`ffmpeg exited with ${code ?? 'a signal'}: ${stderr.trim().slice(0, 300)}`));
+		});
+		// ffmpeg may stop reading early (an error, or killed): that's reported by 'close', not here.
+		child.stdin.on('error', () => undefined);
+		child.stdin.end(input);
+	});
+}
+
+/** The ffmpeg on the PATH, if it runs and can encode Opus. */
+export function detectFfmpeg(command = 'ffmpeg'): Promise<string | undefined> {
+	return new Promise((resolve) => {
+		const child = spawn(command, ['-hide_banner', '-encoders'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+		let output = '';
+		child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.once('error', () => resolve(undefined));
+		child.once('close', (code) => resolve(code === 0 && /libopus/.test(output) ? command : undefined));
+	});
+}

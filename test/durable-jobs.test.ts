@@ -1,0 +1,293 @@
+import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJobStore } from '../src/services/job-store.js';
+import { callbackToken } from '../src/services/webhook-server.js';
+import { DEFAULT_CHANNEL_ID } from './fakes/discord-api.js';
+import { makeWav } from './fakes/xtts-api.js';
+import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
+import { sparePort } from './helpers/redis.js';
+
+/** No request lost: restarts, token expiry, webhooks, limits and shutdown, against the loopback fakes. */
+
+let h: Harness;
+afterEach(async () => {
+	await h?.close();
+});
+
+const isFinal = (content: string) => !content.startsWith('🎙️');
+
+/** Advances a manual clock once the runner is waiting on it (a poll or a backoff), so no tick is lost. */
+async function tick(clock: ReturnType<typeof virtualClock>, ms: number, sleepers = 1): Promise<void> {
+	await expect.poll(() => clock.sleepers()).toBeGreaterThanOrEqual(sleepers);
+	clock.advance(ms);
+}
+const wav = () => makeWav({ seconds: 4 });
+const finalUploads = () =>
+	h.discord.requests.filter((request) => (request.method === 'PATCH' || request.method === 'POST') && request.files.some((file) => file.filename.startsWith('clone.')));
+
+async function jobRecord(state?: string) {
+	const store = createJobStore(h.bot.stores.jobs);
+	const [job] = await store.unfinished();
+	if (state) expect(job?.state).toBe(state);
+	return job;
+}
+
+describe('restarts', () => {
+	it('a restart in the middle of a job resumes polling and delivers exactly once, with one generate request', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const run = h.clone({ file: wav() });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		await run.edit((content) => content.includes('**Queued**'));
+		await tick(clock, 5_000);
+		await h.xtts.waitForRequest((request) => request.path.startsWith('/v2/requests/status/'));
+
+		await h.restart();
+		expect((await jobRecord('submitted'))?.xtts?.requestId).toBe(h.xtts.lastJobId());
+		await h.xtts.setStatus(h.xtts.lastJobId()!, 'COMPLETED');
+		await tick(clock, 5_000);
+
+		const final = await run.edit(isFinal);
+		expect(Buffer.compare(final.files[0]!.data, h.xtts.jobs.get(h.xtts.lastJobId()!)!.media)).toBe(0);
+		await expect.poll(async () => (await createJobStore(h.bot.stores.jobs).unfinished()).length).toBe(0);
+		clock.advance(60_000);
+		expect(finalUploads()).toHaveLength(1);
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('a crash while the generate request was in flight is reported as failed, never sent again', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		h.xtts.failNextGenerate({ kind: 'hang' });
+		const run = h.clone({ file: wav() });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		await h.restart();
+
+		const final = await run.edit(isFinal);
+		expect(contentOf(final)).toContain('The bot restarted while sending this request');
+		expect(contentOf(final)).toMatch(/Reference: `[\w-]{12}`/);
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('jobs that never reached the API are submitted after a restart, in their order', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const first = h.clone({ file: wav(), text: 'first' });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		const second = h.clone({ file: wav(), text: 'second' });
+		await second.edit((content) => content.includes('Waiting in line'));
+		await h.restart();
+
+		await expect.poll(() => clock.sleepers()).toBe(1);
+		clock.advance(5_000);
+		await first.edit(isFinal);
+		await expect.poll(() => clock.sleepers()).toBe(1);
+		clock.advance(5_000);
+		await second.edit(isFinal);
+		expect(h.xtts.generateRequests().map((request) => (request.body as { text: string }).text)).toEqual(['first', 'second']);
+	});
+});
+
+describe('the interaction token’s 15 minutes', () => {
+	it('a job longer than the token’s life ends in the channel, mentioning the requester', async () => {
+		h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '3600000' } });
+		h.xtts.nextJob = { script: [...Array<'QUEUED'>(200).fill('QUEUED'), 'COMPLETED'] }; // 1000 s at 5 s a poll
+		const member = '1180000000000000555';
+		const run = h.clone({ file: wav(), userId: member });
+
+		const post = await h.discord.waitForRequest((request) => request.method === 'POST' && request.path === `/channels/${DEFAULT_CHANNEL_ID}/messages`, 5_000);
+		expect(contentOf(post)).toContain(`Cloned voice for <@${member}>`);
+		expect(post.json?.allowed_mentions).toEqual({ users: [member] });
+		expect(post.files[0]?.filename).toBe('clone.wav');
+		expect(post.json?.nonce).toBeTruthy();
+		expect(post.json?.enforce_nonce).toBe(true);
+		// No edit of the reply after the token's safe life.
+		expect(run.webhookRequests().filter((request) => request.files.length > 0)).toHaveLength(0);
+		expect(finalUploads()).toHaveLength(1);
+	});
+
+	it('a reply that can no longer be edited falls back to the channel', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		h.discord.respond('PATCH', /\/messages\/@original$/, (request) =>
+			request.files.length > 0 ? { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } } : { status: 200, body: { id: '1' } },
+		);
+		h.clone({ file: wav() });
+		const post = await h.discord.waitForRequest((request) => request.method === 'POST' && request.path.endsWith('/messages'), 5_000);
+		expect(post.files[0]?.filename).toBe('clone.wav');
+	});
+
+	it('a channel the bot may not post in: logged with the job id and marked undeliverable', async () => {
+		h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '3600000' } });
+		h.xtts.nextJob = { script: [...Array<'QUEUED'>(200).fill('QUEUED'), 'COMPLETED'] };
+		h.discord.respond('POST', /^\/channels\/\d+\/messages$/, { status: 403, body: { message: 'Missing Permissions', code: 50013 } });
+		h.clone({ file: wav() });
+		await expect.poll(() => h.logs.some((line) => line.includes('job undeliverable')), { timeout: 5_000 }).toBe(true);
+		const line = JSON.parse(h.logs.find((entry) => entry.includes('job undeliverable'))!) as Record<string, unknown>;
+		expect(line).toMatchObject({ level: 'error', jobId: expect.any(String), channelId: DEFAULT_CHANNEL_ID });
+		const job = await createJobStore(h.bot.stores.jobs).get(String(line.jobId));
+		expect(job).toMatchObject({ state: 'failed', outcome: { kind: 'failed', reason: 'undeliverable', delivered: false } });
+	});
+});
+
+describe('webhooks', () => {
+	const SECRET = 'test-webhook-secret-0123456789abcdef';
+	async function webhookHarness() {
+		const port = await sparePort();
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, env: { WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${port}/hooks`, WEBHOOK_PORT: String(port), WEBHOOK_SECRET: SECRET } });
+		return { base: `http://127.0.0.1:${port}`, clock };
+	}
+
+	async function submittedJob() {
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const run = h.clone({ file: wav() });
+		const generate = await h.xtts.waitForRequest((request) => request.method === 'POST');
+		await run.edit((content) => content.includes('**Queued**'));
+		const job = (await jobRecord('submitted'))!;
+		return { run, job, webhookUrl: String(generate.headers['x-webhook-url']) };
+	}
+
+	it('submits with an HMAC callback URL and delivers the moment the final callback arrives, without polling', async () => {
+		const { base } = await webhookHarness();
+		const { run, job, webhookUrl } = await submittedJob();
+		expect(webhookUrl).toBe(`${base}/hooks/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`);
+
+		await h.xtts.setStatus(h.xtts.lastJobId()!, 'COMPLETED');
+		const final = await run.edit(isFinal);
+		expect(final.files[0]?.filename).toBe('clone.wav');
+		expect(h.xtts.webhookDeliveries.map((delivery) => delivery.status)).toEqual([200]);
+		expect(h.xtts.statusRequests()).toHaveLength(0);
+	});
+
+	it('rejects forged, unknown, oversized and malformed callbacks, and changes nothing', async () => {
+		const { base } = await webhookHarness();
+		const { run, job } = await submittedJob();
+		const post = (path: string, body: string, method = 'POST') => fetch(`${base}${path}`, { method, body: method === 'GET' ? null : body, headers: { 'content-type': 'application/json' } });
+		const completed = JSON.stringify({ request_id: job.xtts!.requestId, status: 'COMPLETED', output: { media_url: ['https://evil.example/x.wav'] } });
+
+		expect((await post(`/xtts/callback/${job.id}/${'A'.repeat(43)}`, completed)).status).toBe(403);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken('another-secret-entirely', job.id)}`, completed)).status).toBe(403);
+		expect((await post(`/xtts/callback/unknownjob123/${callbackToken(SECRET, 'unknownjob123')}`, completed)).status).toBe(404);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, 'x'.repeat(64 * 1024))).status).toBe(413);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '{not json')).status).toBe(400);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '', 'GET')).status).toBe(405);
+
+		expect((await jobRecord())?.state).toBe('submitted');
+		expect(run.webhookRequests().filter((request) => request.files.length > 0)).toHaveLength(0);
+	});
+
+	it('duplicate callbacks are harmless: one delivery', async () => {
+		const { base } = await webhookHarness();
+		const { run, job } = await submittedJob();
+		await h.xtts.setStatus(h.xtts.lastJobId()!, 'COMPLETED');
+		await run.edit(isFinal);
+		const body = JSON.stringify(h.xtts.webhookDeliveries[0]?.body);
+		const again = await fetch(`${base}/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, { method: 'POST', body });
+		expect(again.status).toBe(200);
+		await h.bot.runner.settled(job.id);
+		expect(finalUploads()).toHaveLength(1);
+	});
+
+	it('a lost callback is covered by the slow safety-net poll', async () => {
+		const { clock } = await webhookHarness();
+		const { run } = await submittedJob();
+		h.xtts.jobs.get(h.xtts.lastJobId()!)!.webhookUrl = undefined; // the callback never arrives
+		await h.xtts.setStatus(h.xtts.lastJobId()!, 'COMPLETED');
+		await tick(clock, 30_000);
+		expect(h.xtts.statusRequests()).toHaveLength(0);
+		clock.advance(30_000);
+		const final = await run.edit(isFinal);
+		expect(final.files[0]?.filename).toBe('clone.wav');
+		expect(h.xtts.statusRequests()).toHaveLength(1);
+	});
+});
+
+describe('limits that protect the host', () => {
+	const refusal = async (run: ReturnType<Harness['clone']>) => {
+		const callback = await run.callback();
+		expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		return String(callback.json?.data?.content);
+	};
+
+	it('one job at a time per member, then a cooldown', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const member = '1180000000000000666';
+		const first = h.clone({ file: wav(), userId: member });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+
+		expect(await refusal(h.clone({ file: wav(), userId: member }))).toContain('You already have a clone in progress');
+		await tick(clock, 5_000);
+		await first.edit(isFinal);
+		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
+		expect(await refusal(h.clone({ file: wav(), userId: member }))).toMatch(/Please wait 10 s before your next clone/);
+		clock.advance(10_000);
+		const third = h.clone({ file: wav(), userId: member });
+		await third.edit((content) => content.includes('Sending'));
+		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+	});
+
+	it('a per-server cap that moderators change with /clone-settings limits', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const options: APIApplicationCommandInteractionDataOption[] = [
+			{ name: 'limits', type: ApplicationCommandOptionType.Subcommand, options: [{ name: 'server_jobs', type: ApplicationCommandOptionType.Integer, value: 2 }] } as never,
+		];
+		const saved = await h.command({ commandName: 'clone-settings', options }).callback();
+		expect(saved.json?.data?.content).toContain('✅ Limits saved. Limits: 1 clone at a time per member, 2 per server, 15 s between');
+
+		h.clone({ file: wav() });
+		h.clone({ file: wav() });
+		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+		expect(await refusal(h.clone({ file: wav() }))).toContain('This server already has 2 clones in progress');
+		expect(h.xtts.generateRequests()).toHaveLength(2);
+	});
+
+	it('a global cap on jobs at the API, the rest waiting in order with their position shown', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const runs = [h.clone({ file: wav(), text: 'one' })];
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		runs.push(h.clone({ file: wav(), text: 'two', extra: { guildId: '1180000000000000101' } }));
+		await runs[1]!.edit((content) => content.includes('Waiting in line** — position 1'));
+		runs.push(h.clone({ file: wav(), text: 'three', extra: { guildId: '1180000000000000102' } }));
+		await runs[2]!.edit((content) => content.includes('Waiting in line** — position 2'));
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+
+		for (const run of runs) {
+			await tick(clock, 5_000);
+			await run.edit(isFinal);
+		}
+		expect(h.xtts.generateRequests().map((request) => (request.body as { text: string }).text)).toEqual(['one', 'two', 'three']);
+	});
+});
+
+describe('shutdown and health', () => {
+	it('stop() pauses jobs in the store, answers new requests with "restarting", and closes quickly', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		h.clone({ file: wav() });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		await expect.poll(async () => (await jobRecord())?.state).toBe('submitted');
+
+		const stopping = h.bot.stop();
+		const late = h.clone({ file: wav() });
+		await stopping;
+		expect(String((await late.callback()).json?.data?.content)).toContain('The bot is restarting. Please try again in a minute.');
+		expect(h.bot.runner.inFlight).toBe(0);
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('GET /healthz reports the gateway, the store and the jobs', async () => {
+		const port = await sparePort();
+		h = await startHarness({ env: { HEALTH_PORT: String(port) } });
+		const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ ok: true, gateway: 'connected', store: 'reachable', jobs: { inFlight: 0, queued: 0 }, accepting: true });
+		expect((await fetch(`http://127.0.0.1:${port}/xtts/callback/a/b`, { method: 'POST' })).status).toBe(404);
+	});
+});
