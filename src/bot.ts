@@ -10,6 +10,7 @@ import { createDiscordTransport } from './services/discord-rest.js';
 import { createHttpAgent, withRedirects } from './services/http.js';
 import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
+import { createOwnership } from './services/ownership.js';
 import { failureMessage } from './services/messages.js';
 import { createSettingsService, type SettingsService } from './services/settings.js';
 import { createStores, type Stores } from './services/store.js';
@@ -70,7 +71,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const ffmpegPath = options.ffmpegPath === undefined ? await detectFfmpeg() : (options.ffmpegPath ?? undefined);
 	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
+	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
 	const runner = createJobRunner({
+		ownership,
 		xtts,
 		jobs: createJobStore(stores.jobs),
 		delivery: createDelivery({ rest: client.rest, logger, now: clock.now }),
@@ -91,6 +94,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			: {}),
 	});
 	let httpServer: WebhookServer | undefined;
+	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
 	const context: CommandContext = {
 		config,
@@ -184,12 +188,21 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			} else if (config.healthPort !== undefined) {
 				httpServer = await startWebhookServer({ host: config.httpHost, port: config.healthPort, health, logger });
 			}
-			await runner.resume();
+			await ownership.start();
+			const resumed = await runner.resume();
+			// Jobs of a process that died while sharing the store are adopted once its lease lapses.
+			if (stores.backend === 'redis') {
+				adoptTimer = setInterval(() => void runner.resume().catch((error: unknown) => logger.error({ err: error }, 'could not look for orphaned jobs')), 30_000);
+				adoptTimer.unref();
+			}
+			logger.info({ resumed, webhooks: Boolean(config.webhook), httpPort: httpServer?.port }, 'ready');
 		},
 
 		async stop() {
 			accepting = false;
+			if (adoptTimer) clearInterval(adoptTimer);
 			await runner.stop();
+			await ownership.stop();
 			await httpServer?.close();
 			await client.destroy();
 			await stores.close();

@@ -1,11 +1,11 @@
 import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore } from '../src/services/job-store.js';
 import { callbackToken } from '../src/services/webhook-server.js';
 import { DEFAULT_CHANNEL_ID } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
-import { sparePort } from './helpers/redis.js';
+import { redisAvailable, sparePort, startRedis, type RedisServer } from './helpers/redis.js';
 
 /** No request lost: restarts, token expiry, webhooks, limits and shutdown, against the loopback fakes. */
 
@@ -86,6 +86,38 @@ describe('restarts', () => {
 		clock.advance(5_000);
 		await second.edit(isFinal);
 		expect(h.xtts.generateRequests().map((request) => (request.body as { text: string }).text)).toEqual(['first', 'second']);
+	});
+});
+
+describe.skipIf(!redisAvailable())('several processes sharing Redis', () => {
+	let redis: RedisServer;
+	beforeAll(async () => {
+		redis = await startRedis();
+	});
+	afterAll(async () => {
+		await redis?.stop();
+	});
+
+	it('a second process leaves a live process’s job alone and adopts it once that process stops', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, storeUrl: `${redis.url}/9` });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const run = h.clone({ file: wav() });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		await expect.poll(async () => (await jobRecord())?.state).toBe('submitted');
+		const first = h.bot;
+
+		const second = await h.another();
+		expect(await second.runner.resume()).toBe(0);
+		expect(second.runner.inFlight).toBe(0);
+
+		await first.stop();
+		expect(await second.runner.resume()).toBe(1);
+		await h.xtts.setStatus(h.xtts.lastJobId()!, 'COMPLETED');
+		await tick(clock, 5_000);
+		await run.edit(isFinal);
+		expect(finalUploads()).toHaveLength(1);
+		expect(h.xtts.generateRequests()).toHaveLength(1);
 	});
 });
 

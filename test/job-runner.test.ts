@@ -78,6 +78,7 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 		delivery,
 		sleeping: (count: number) => vi.waitFor(() => expect(sleeps).toHaveLength(count), { interval: 1 }),
 		runner: createJobRunner({
+			ownership: { id: 'this-process', ownedElsewhere: async () => false, start: async () => undefined, stop: async () => undefined },
 			xtts,
 			jobs,
 			delivery,

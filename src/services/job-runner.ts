@@ -3,6 +3,7 @@ import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
 import { UndeliverableError, type Delivery } from './delivery.js';
 import type { JobRecord, JobState, JobStore } from './job-store.js';
+import type { Ownership } from './ownership.js';
 import type { Limits } from './settings.js';
 import { failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
 import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
@@ -32,6 +33,8 @@ export interface JobRunnerOptions {
 	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number };
 	/** After a 402, how long new jobs are refused without asking the API. */
 	balancePauseMs?: number;
+	/** Which jobs are this process's when several share the store. */
+	ownership: Ownership;
 }
 
 export type Admission =
@@ -48,7 +51,7 @@ export interface JobRunner {
 	 * throws a RefusedError when refused.
 	 */
 	start(job: JobRecord, limits?: Limits): Promise<void>;
-	/** Picks up every unfinished job from the store; returns how many. */
+	/** Picks up the unfinished jobs in the store that no live process runs; returns how many. */
 	resume(): Promise<number>;
 	/** A callback from the API for one of our jobs; false when the job is unknown here. */
 	notify(jobId: string, body: unknown): Promise<boolean>;
@@ -84,7 +87,7 @@ interface Tracked {
 const QUEUE_REFRESH_MS = 5_000;
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
-	const { xtts, jobs, delivery, audio, clock, pollIntervalMs, jobTimeoutMs, webhook } = options;
+	const { xtts, jobs, delivery, audio, clock, pollIntervalMs, jobTimeoutMs, webhook, ownership } = options;
 	const maxInFlight = options.maxInFlight ?? 20;
 	const balancePauseMs = options.balancePauseMs ?? 10 * 60 * 1000;
 	const log = options.logger.child({ component: 'job-runner' });
@@ -337,6 +340,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		admit,
 
 		async start(job, limits) {
+			job = { ...job, owner: ownership.id };
 			if (limits) {
 				const admission = admit(job, limits);
 				if (!admission.ok) throw new RefusedError(admission);
@@ -356,15 +360,20 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		},
 
 		async resume() {
-			const unfinished = await jobs.unfinished();
-			for (const job of unfinished) {
+			let adopted = 0;
+			for (const found of await jobs.unfinished()) {
+				if (shutdown.signal.aborted) break;
+				if (tracked.has(found.id) || (await ownership.ownedElsewhere(found.owner))) continue;
+				const job = found.owner === ownership.id ? found : { ...found, owner: ownership.id };
+				if (job !== found) await jobs.save(job);
+				adopted++;
 				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
 				if (job.state === 'recorded') enqueue(job);
 				else launch(job);
 			}
 			pump();
-			if (unfinished.length > 0) log.info({ count: unfinished.length }, 'resuming unfinished jobs');
-			return unfinished.length;
+			if (adopted > 0) log.info({ count: adopted }, 'resuming unfinished jobs');
+			return adopted;
 		},
 
 		async notify(jobId, body) {

@@ -21,6 +21,8 @@ export interface JobRecord {
 	v: 1;
 	id: string;
 	state: JobState;
+	/** The process running it (see ownership.ts). */
+	owner?: string;
 	createdAt: number;
 	updatedAt: number;
 	/** What is needed to edit the deferred reply, also after a restart. The token is a credential: never log it. */

@@ -85,8 +85,10 @@ export interface Harness {
 	clone(options: CloneOptions): InjectedInteraction;
 	/** Injects any chat-input interaction. */
 	command(options: ChatInputOptions): InjectedInteraction;
-	/** A second bot on the same store (a restart, or another process). */
+	/** Stops the bot and starts a new one on the same store (a restart). */
 	restart(): Promise<Bot>;
+	/** Starts another bot on the same store beside the running one (a second process sharing Redis). */
+	another(): Promise<Bot>;
 	close(): Promise<void>;
 }
 
@@ -222,6 +224,11 @@ export async function startHarness(
 			extraStores.push(stores);
 			bot = await boot(stores);
 			return bot;
+		},
+		async another() {
+			const stores = await createStores(storeUrl, logger);
+			extraStores.push(stores);
+			return boot(stores);
 		},
 		async close() {
 			for (const running of bots) await running.stop().catch(() => undefined);
