@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, MessageFlags, type Interaction } from 'discord.js';
-import { commands, commandsByName, type CommandContext } from './commands/index.js';
+import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -11,6 +11,7 @@ import { createHttpAgent, withRedirects } from './services/http.js';
 import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
 import { createOwnership } from './services/ownership.js';
+import { createPendingVoices } from './services/pending-voices.js';
 import { failureMessage } from './services/messages.js';
 import { createSettingsService, type SettingsService } from './services/settings.js';
 import { createStores, type Stores } from './services/store.js';
@@ -96,10 +97,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	let httpServer: WebhookServer | undefined;
 	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
+	const jobStore = createJobStore(stores.jobs);
 	const context: CommandContext = {
 		config,
 		logger,
 		runner,
+		jobs: jobStore,
+		pendingVoices: createPendingVoices(stores.meta),
 		settings,
 		downloads,
 		// Attachments live on Discord's https CDN; a loopback or proxied Discord may serve them over its own scheme.
@@ -109,11 +113,27 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
 	let accepting = true;
 
+	/** Finds what answers this interaction; undefined for interactions the bot doesn't handle. */
+	function route(interaction: Interaction): { name: string; run: () => Promise<unknown> } | undefined {
+		if (interaction.isChatInputCommand()) {
+			const command = commandsByName.get(interaction.commandName);
+			return command && { name: interaction.commandName, run: () => command.execute(interaction, context) };
+		}
+		if (interaction.isMessageContextMenuCommand() && interaction.commandName === cloneThisVoiceCommand.data.name) {
+			return { name: interaction.commandName, run: () => cloneThisVoiceCommand.execute(interaction, context) };
+		}
+		if (interaction.isModalSubmit() && interaction.customId.startsWith(MODAL_PREFIX)) {
+			return { name: 'clone-voice-modal', run: () => cloneThisVoiceCommand.submit(interaction, context) };
+		}
+		if (interaction.isButton()) return { name: `button:${interaction.customId.split(':').slice(0, 2).join(':')}`, run: () => handleJobButton(interaction, context) };
+		return undefined;
+	}
+
 	async function handleInteraction(interaction: Interaction): Promise<void> {
-		if (!interaction.isChatInputCommand()) return;
-		const command = commandsByName.get(interaction.commandName);
-		if (!command) {
-			logger.warn({ command: interaction.commandName }, 'interaction for an unknown command');
+		if (!interaction.isRepliable()) return;
+		const handler = route(interaction);
+		if (!handler) {
+			logger.warn({ type: interaction.type }, 'interaction the bot does not handle');
 			return;
 		}
 		if (!accepting) {
@@ -121,16 +141,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			return;
 		}
 		try {
-			await command.execute(interaction, context);
+			await handler.run();
 		} catch (error) {
 			const reference = randomBytes(6).toString('base64url');
 			logger.error(
-				{ err: error, reference, command: interaction.commandName, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id },
-				'command failed',
+				{ err: error, reference, handler: handler.name, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id },
+				'interaction failed',
 			);
 			const content = failureMessage({ kind: 'internal' }, { jobId: reference });
 			try {
-				if (interaction.deferred || interaction.replied) await interaction.editReply({ content, files: [], attachments: [] });
+				if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
 				else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
 			} catch (replyError) {
 				logger.warn({ err: replyError, reference }, 'could not report the failure to the member');
@@ -171,7 +191,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 						rest: client.rest,
 						applicationId,
 						guildId: config.discord.guildId,
-						definitions: commands.map((command) => command.data),
+						definitions: commandDefinitions,
 						logger,
 					}).catch((error: unknown) => logger.error({ err: error }, 'could not register slash commands; run npm run deploy-commands'));
 				}

@@ -1,6 +1,6 @@
 import dotenv from 'dotenv';
 import { REST } from 'discord.js';
-import { commands } from './commands/index.js';
+import { commandDefinitions } from './commands/index.js';
 import { ConfigError, loadDiscordConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { syncCommands } from './services/command-registry.js';
@@ -18,7 +18,7 @@ try {
 const logger = createLogger({ level: 'info', secrets: [discord.token] });
 const rest = new REST(discord.apiUrl ? { api: discord.apiUrl } : {}).setToken(discord.token);
 try {
-	await syncCommands({ rest, applicationId: discord.clientId, guildId: discord.guildId, definitions: commands.map((command) => command.data), logger, force: true });
+	await syncCommands({ rest, applicationId: discord.clientId, guildId: discord.guildId, definitions: commandDefinitions, logger, force: true });
 	logger.flush();
 } catch (error) {
 	logger.fatal({ err: error }, 'could not register the commands');

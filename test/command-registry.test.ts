@@ -1,6 +1,6 @@
-import { REST } from 'discord.js';
+import { REST, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { commands } from '../src/commands/index.js';
+import { commandDefinitions } from '../src/commands/index.js';
 import { silentLogger } from '../src/logger.js';
 import { syncCommands } from '../src/services/command-registry.js';
 import { startFakeDiscord, TEST_BOT_TOKEN, type FakeDiscord } from './fakes/discord-api.js';
@@ -19,14 +19,14 @@ afterEach(async () => {
 	await fake.close();
 });
 
-const definitions = commands.map((command) => command.data);
+const definitions = commandDefinitions;
 const puts = () => fake.requests.filter((request) => request.method === 'PUT');
 
 it('registers every command in one bulk overwrite, then leaves Discord alone while nothing changed', async () => {
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('updated');
 	expect(puts()).toHaveLength(1);
 	expect(puts()[0]?.path).toBe(`/applications/${APP}/commands`);
-	expect((puts()[0]?.json as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings']);
+	expect((puts()[0]?.json as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings', 'Clone this voice']);
 
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('unchanged');
 	expect(puts()).toHaveLength(1);
@@ -45,7 +45,7 @@ it('registers in one server when DISCORD_GUILD_ID is set (instant, for developme
 });
 
 it('defines the documented options', () => {
-	const clone = definitions.find((definition) => definition.name === 'clone')!;
+	const clone = definitions.find((definition) => definition.name === 'clone') as RESTPostAPIChatInputApplicationCommandsJSONBody;
 	const options = Object.fromEntries((clone.options ?? []).map((option) => [option.name, option as unknown as Record<string, unknown>]));
 	expect(Object.keys(options)).toEqual(['speaker', 'text', 'language', 'cleanup_voice']);
 	expect(options.speaker).toMatchObject({ type: 11, required: true });

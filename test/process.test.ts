@@ -203,7 +203,7 @@ describe('the bot as a real process', () => {
     const puts = discord.requests.filter(isCommandPut);
     expect(puts).toHaveLength(1);
     expect(puts[0]!.path).toBe(`/applications/${DEFAULT_APPLICATION_ID}/commands`);
-    expect((puts[0]!.json as Array<{ name: string }>).map((c) => c.name).sort()).toEqual(['clone', 'clone-settings']);
+    expect((puts[0]!.json as Array<{ name: string }>).map((c) => c.name).sort()).toEqual(['Clone this voice', 'clone', 'clone-settings']);
 
     const exit = await stop(bot);
     expect(exit).toMatchObject({ code: 0, signal: null });

@@ -1,10 +1,18 @@
+import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { cloneSettingsCommand } from './clone-settings.js';
+import { cloneThisVoiceCommand } from './clone-this-voice.js';
 import { cloneCommand } from './clone.js';
 import type { Command } from './types.js';
 
-/** Every command the bot answers; the same list is registered with Discord. */
+/** The slash commands the bot answers. */
 export const commands: readonly Command[] = [cloneCommand, cloneSettingsCommand];
 
 export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((command) => [command.data.name, command]));
+
+/** Every definition registered with Discord: the slash commands and the message context menu. */
+export const commandDefinitions: readonly RESTPostAPIApplicationCommandsJSONBody[] = [...commands.map((command) => command.data), cloneThisVoiceCommand.data];
+
+export { cloneThisVoiceCommand, MODAL_PREFIX } from './clone-this-voice.js';
+export { handleJobButton } from './job-buttons.js';
 
 export type { Command, CommandContext } from './types.js';

@@ -3,6 +3,8 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobRunner } from '../services/job-runner.js';
+import type { JobStore } from '../services/job-store.js';
+import type { PendingVoices } from '../services/pending-voices.js';
 import type { SettingsService } from '../services/settings.js';
 
 /** What a command handler may use. Passed in, so a test can build it around loopback servers. */
@@ -10,6 +12,9 @@ export interface CommandContext {
 	config: Config;
 	logger: Logger;
 	runner: JobRunner;
+	/** Job records, for buttons on messages of jobs that finished or ran before a restart. */
+	jobs: JobStore;
+	pendingVoices: PendingVoices;
 	settings: SettingsService;
 	/** For fetching the head of a member's attachment (no key, may follow redirects). */
 	downloads: Dispatcher;

@@ -1,5 +1,14 @@
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST, type RawFile } from 'discord.js';
+import {
+	DiscordAPIError,
+	RESTJSONErrorCodes,
+	Routes,
+	type APIActionRowComponent,
+	type APIComponentInMessageActionRow,
+	type REST,
+	type RawFile,
+} from 'discord.js';
 import type { Logger } from '../logger.js';
+import { runningButtons } from './job-buttons.js';
 import type { JobRecord } from './job-store.js';
 
 /**
@@ -15,6 +24,8 @@ export const TOKEN_SAFETY_MARGIN_MS = 60 * 1000;
 export interface OutgoingMessage {
 	content: string;
 	file?: { name: string; data: Buffer };
+	/** Buttons under the message; none when absent. */
+	components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
 }
 
 export interface Delivered {
@@ -27,7 +38,7 @@ export class UndeliverableError extends Error {
 }
 
 export interface Delivery {
-	/** Edits the deferred reply; silently skipped once the token is too old (progress is best effort). */
+	/** Edits the deferred reply, with a Cancel button; silently skipped once the token is too old (progress is best effort). */
 	progress(job: JobRecord, content: string): Promise<void>;
 	/** Posts the final message: the reply while its token lives, else the channel with a mention. */
 	finish(job: JobRecord, message: OutgoingMessage): Promise<Delivered>;
@@ -54,6 +65,7 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 			allowed_mentions: { parse: [] },
 			// Replace whatever the reply carried (nothing, while deferred) with exactly this file.
 			attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+			components: message.components ?? [],
 		};
 		const result = (await rest.patch(Routes.webhookMessage(job.interaction.applicationId, job.interaction.token, '@original'), {
 			body,
@@ -70,6 +82,7 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 				content: message.content,
 				allowed_mentions: { users: [job.requesterId] },
 				attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+				components: message.components ?? [],
 				// Discord drops a second message with the same nonce from the same author for a few minutes,
 				// so a retry after a crash mid-post cannot post the audio twice.
 				nonce: job.id.slice(0, 25),
@@ -84,7 +97,7 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 		async progress(job, content) {
 			if (!tokenUsable(job)) return;
 			try {
-				await editReply(job, { content });
+				await editReply(job, { content, components: runningButtons(job.id) });
 			} catch (error) {
 				log.warn({ jobId: job.id, err: error }, 'progress edit failed');
 			}

@@ -2,10 +2,11 @@ import type { Logger } from '../logger.js';
 import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
 import { UndeliverableError, type Delivery } from './delivery.js';
+import { resultButtons } from './job-buttons.js';
 import type { JobRecord, JobState, JobStore } from './job-store.js';
 import type { Ownership } from './ownership.js';
 import type { Limits } from './settings.js';
-import { failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
+import { cancelledMessage, failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
 import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
 
 /**
@@ -53,6 +54,10 @@ export interface JobRunner {
 	start(job: JobRecord, limits?: Limits): Promise<void>;
 	/** Picks up the unfinished jobs in the store that no live process runs; returns how many. */
 	resume(): Promise<number>;
+	/** Stops a job for its member: 'cancelled', or 'unknown' when this process isn't running it. */
+	cancel(jobId: string): Promise<'cancelled' | 'unknown'>;
+	/** The live record of a job this process runs. */
+	running(jobId: string): JobRecord | undefined;
 	/** A callback from the API for one of our jobs; false when the job is unknown here. */
 	notify(jobId: string, body: unknown): Promise<boolean>;
 	/** Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle. */
@@ -78,6 +83,8 @@ class JobFailed extends Error {
 
 interface Tracked {
 	job: JobRecord;
+	/** Aborted by shutdown or by the member's Cancel. */
+	cancel?: AbortController;
 	/** Wakes a sleeping poll loop when a callback arrived. */
 	wake?: () => void;
 	/** A final status delivered by callback, used instead of one more poll. */
@@ -163,6 +170,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	async function execute(initial: JobRecord): Promise<void> {
 		let job = initial;
 		const jobLog = log.child({ jobId: job.id, guildId: job.guildId, channelId: job.channelId });
+		const cancel = new AbortController();
+		tracked.get(job.id)!.cancel = cancel;
+		const signal = AbortSignal.any([shutdown.signal, cancel.signal]);
 		const holdsSlot = job.state === 'recorded' || job.state === 'submitting' || job.state === 'submitted';
 		if (holdsSlot) atApi++;
 		try {
@@ -171,12 +181,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				throw new JobFailed({ kind: 'interrupted' });
 			}
 			let final: JobStatus | undefined;
-			if (job.state === 'recorded') job = await submit(job, jobLog);
-			if (job.state === 'submitted') ({ job, final } = await track(job, jobLog));
-			if (job.state === 'delivering') job = await deliverResult(job, final, jobLog);
+			if (job.state === 'recorded') job = await submit(job, jobLog, signal);
+			if (job.state === 'submitted') ({ job, final } = await track(job, jobLog, signal));
+			if (job.state === 'delivering') job = await deliverResult(job, final, jobLog, signal);
 		} catch (error) {
 			if (shutdown.signal.aborted) {
 				jobLog.info({ state: job.state }, 'job paused for shutdown; it resumes on the next start');
+				return;
+			}
+			if (cancel.signal.aborted) {
+				await cancelled(tracked.get(job.id)?.job ?? job, jobLog);
 				return;
 			}
 			await fail(job, error, jobLog);
@@ -185,7 +199,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		}
 	}
 
-	async function submit(job: JobRecord, jobLog: Logger): Promise<JobRecord> {
+	async function submit(job: JobRecord, jobLog: Logger, signal: AbortSignal): Promise<JobRecord> {
 		if (clock.now() < balancePausedUntil) throw new JobFailed({ kind: 'balance' });
 		job = await transition(job, 'submitting');
 		await delivery.progress(job, progressMessage(job, 'starting'));
@@ -199,7 +213,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					cleanupVoice: job.request.cleanupVoice,
 					...(webhook ? { webhookUrl: webhook.urlFor(job.id) } : {}),
 				},
-				{ signal: shutdown.signal },
+				{ signal },
 			);
 		} catch (error) {
 			if (error instanceof XttsError && error.kind === 'balance') {
@@ -217,7 +231,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		return job;
 	}
 
-	async function track(job: JobRecord, jobLog: Logger): Promise<{ job: JobRecord; final: JobStatus }> {
+	async function track(job: JobRecord, jobLog: Logger, signal: AbortSignal): Promise<{ job: JobRecord; final: JobStatus }> {
 		const deadline = job.createdAt + jobTimeoutMs;
 		const entry = tracked.get(job.id)!;
 		const interval = webhook ? webhook.safetyPollIntervalMs : pollIntervalMs;
@@ -225,7 +239,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			if (!entry.callback) {
 				const wait = Math.min(interval, deadline - clock.now());
 				if (wait <= 0) throw new JobFailed({ kind: 'timeout' });
-				await sleepUnlessWoken(entry, wait);
+				await sleepUnlessWoken(entry, wait, signal);
 			}
 			if (clock.now() >= deadline && !entry.callback) throw new JobFailed({ kind: 'timeout' });
 
@@ -235,8 +249,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				entry.callback = undefined;
 			} else {
 				try {
-					status = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal: shutdown.signal });
+					status = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal });
 				} catch (error) {
+					if (signal.aborted) throw error;
 					// A flaky API must not lose the job: keep polling until the deadline, unless it can never succeed.
 					if (error instanceof XttsError && error.transient) {
 						jobLog.warn({ kind: error.kind, status: error.status }, 'status request failed; polling continues');
@@ -261,38 +276,52 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		}
 	}
 
-	function sleepUnlessWoken(entry: Tracked, ms: number): Promise<void> {
+	function sleepUnlessWoken(entry: Tracked, ms: number, jobSignal: AbortSignal): Promise<void> {
 		const woken = new AbortController();
 		entry.wake = () => woken.abort();
-		const signal = AbortSignal.any([shutdown.signal, woken.signal]);
+		const signal = AbortSignal.any([jobSignal, woken.signal]);
 		return clock.sleep(ms, signal).catch((error: unknown) => {
-			if (shutdown.signal.aborted) throw error;
+			if (jobSignal.aborted) throw error;
 		}).finally(() => {
 			entry.wake = undefined;
 		});
 	}
 
-	async function deliverResult(job: JobRecord, final: JobStatus | undefined, jobLog: Logger): Promise<JobRecord> {
+	async function deliverResult(job: JobRecord, final: JobStatus | undefined, jobLog: Logger, signal: AbortSignal): Promise<JobRecord> {
 		if (!final) {
 			// Resumed while delivering: ask the API for the media URL again (it is not stored: it may be signed).
-			final = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal: shutdown.signal });
+			final = await xtts.getStatus(job.xtts!.requestId, { pollingUrl: job.xtts!.pollingUrl, signal });
 			if (final.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: final.error ?? undefined });
 			if (final.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
 		}
 		const mediaUrl = final.mediaUrls[0];
 		if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 
-		const prepared = await audio.prepare(mediaUrl, job.uploadLimit, shutdown.signal);
+		const prepared = await audio.prepare(mediaUrl, job.uploadLimit, signal);
 		const message =
 			prepared.kind === 'file'
-				? { content: resultMessage(job), file: prepared.file }
-				: { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }) };
+				? { content: resultMessage(job), file: prepared.file, components: resultButtons(job.id) }
+				: {
+						content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }),
+						components: resultButtons(job.id),
+					};
 		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
 		const delivered = await delivery.finish(job, message);
 		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
 		return transition(job, 'delivered', {
 			outcome: { kind: 'delivered', via: delivered.via, ...(delivered.messageId ? { messageId: delivered.messageId } : {}) },
 		});
+	}
+
+	async function cancelled(job: JobRecord, jobLog: Logger): Promise<void> {
+		const reachedApi = job.state !== 'recorded';
+		jobLog.info({ state: job.state, requestId: job.xtts?.requestId }, 'job cancelled by the member');
+		await delivery
+			.finish(job, { content: cancelledMessage(job, reachedApi), components: [] })
+			.catch((error: unknown) => jobLog.warn({ err: error }, 'could not show the cancellation'));
+		await transition(job, 'failed', { outcome: { kind: 'failed', reason: 'cancelled', delivered: true } }).catch((storeError: unknown) =>
+			jobLog.error({ err: storeError }, 'could not record the cancellation'),
+		);
 	}
 
 	async function fail(job: JobRecord, error: unknown, jobLog: Logger): Promise<void> {
@@ -374,6 +403,29 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			pump();
 			if (adopted > 0) log.info({ count: adopted }, 'resuming unfinished jobs');
 			return adopted;
+		},
+
+		async cancel(jobId) {
+			const entry = tracked.get(jobId);
+			if (!entry) return 'unknown';
+			const queuedAt = waiting.findIndex((job) => job.id === jobId);
+			if (queuedAt >= 0) {
+				// Never sent: just leave the line.
+				waiting.splice(queuedAt, 1);
+				shownPosition.delete(jobId);
+				tracked.delete(jobId);
+				await cancelled(entry.job, log.child({ jobId }));
+				scheduleQueueRefresh();
+				return 'cancelled';
+			}
+			if (!entry.cancel) return 'unknown';
+			entry.cancel.abort(new Error('cancelled by the member'));
+			await running.get(jobId);
+			return 'cancelled';
+		},
+
+		running(jobId) {
+			return tracked.get(jobId)?.job;
 		},
 
 		async notify(jobId, body) {

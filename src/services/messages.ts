@@ -52,6 +52,13 @@ export function queuedMessage(job: JobRecord, position: number): string {
 	return `🎙️ Cloning a voice for ${userMention(job.requesterId)}… **Waiting in line** — position ${position}\nStarted ${started} · ${languageLabel(job.request.language, job.request.languageSource)}`;
 }
 
+export function cancelledMessage(job: JobRecord, reachedApi: boolean): string {
+	const billing = reachedApi
+		? 'The voice service has no way to stop a job, so it may still be billed.'
+		: 'It had not been sent to the voice service yet, so nothing was spent.';
+	return `🚫 Cancelled by ${userMention(job.requesterId)}. ${billing}\n${quoteText(job.request.text)}`;
+}
+
 export function quoteText(text: string, max = 300): string {
 	const oneLine = text.replace(/\s+/g, ' ').trim();
 	const shortened = oneLine.length > max ? `${oneLine.slice(0, max - 1).trimEnd()}…` : oneLine;

@@ -1,0 +1,69 @@
+import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import { parseJobButtonId } from '../services/job-buttons.js';
+import { replyPrivately, startClone } from './clone-flow.js';
+import type { CommandContext } from './types.js';
+
+/** Cancel, Again and Delete under a job's message. Everything they need comes from the job's record. */
+export async function handleJobButton(interaction: ButtonInteraction, context: CommandContext): Promise<boolean> {
+	const parsed = parseJobButtonId(interaction.customId);
+	if (!parsed) return false;
+	const job = context.runner.running(parsed.jobId) ?? (await context.jobs.get(parsed.jobId));
+	if (!job) {
+		await replyPrivately(interaction, '⌛ This button has expired.');
+		return true;
+	}
+	const isRequester = interaction.user.id === job.requesterId;
+
+	switch (parsed.action) {
+		case 'cancel': {
+			if (!isRequester) {
+				await replyPrivately(interaction, '🚫 Only the member who asked for this clone can cancel it.');
+				return true;
+			}
+			if (!context.runner.running(job.id)) {
+				await replyPrivately(interaction, 'ℹ️ This clone has already finished.');
+				return true;
+			}
+			await interaction.deferUpdate();
+			// The runner edits the message to say it was cancelled.
+			await context.runner.cancel(job.id);
+			return true;
+		}
+		case 'delete': {
+			const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
+			if (!isRequester && !mayManage) {
+				await replyPrivately(interaction, '🚫 Only the member who asked for this clone, or a moderator with Manage Messages, can delete it.');
+				return true;
+			}
+			await interaction.deferUpdate();
+			// Through the interaction's own webhook: needs no channel permission of the bot's.
+			await interaction.deleteReply();
+			context.logger.info({ jobId: job.id, by: interaction.user.id }, 'result deleted');
+			return true;
+		}
+		case 'again': {
+			if (speakerLinkExpired(job.request.speakerUrl, context.now())) {
+				await replyPrivately(interaction, '⌛ The voice file’s link has expired, so it can’t be used again. Please run `/clone` and attach the file once more.');
+				return true;
+			}
+			await startClone(interaction, context, {
+				speaker: { name: job.request.speakerName, url: job.request.speakerUrl, size: 0, contentType: null, duration: job.request.speakerSeconds ?? null },
+				text: job.request.text,
+				language: job.request.language,
+				cleanupVoice: job.request.cleanupVoice,
+			});
+			return true;
+		}
+	}
+}
+
+/** Discord CDN links are signed until the hex Unix time in their `ex` parameter. */
+export function speakerLinkExpired(url: string, now: number): boolean {
+	try {
+		const expires = new URL(url).searchParams.get('ex');
+		return expires !== null && /^[0-9a-f]+$/i.test(expires) && Number.parseInt(expires, 16) * 1000 <= now;
+	} catch {
+		return true;
+	}
+}
+

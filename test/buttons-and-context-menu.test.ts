@@ -1,0 +1,231 @@
+import {
+	ApplicationCommandType,
+	ComponentType,
+	InteractionResponseType,
+	InteractionType,
+	MessageFlags,
+	PermissionFlagsBits,
+	PermissionsBitField,
+	type APIInteraction,
+	type APIMessage,
+} from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attachmentPayload, chatInputPayload, injectInteraction, snowflake, type RecordedDiscordRequest } from './fakes/discord-api.js';
+import { makeWav } from './fakes/xtts-api.js';
+import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
+
+/** Buttons on job messages and "Clone this voice", through the real discord.js against the loopback fakes. */
+
+let h: Harness;
+afterEach(async () => {
+	await h?.close();
+});
+
+const isFinal = (content: string) => !content.startsWith('🎙️');
+const REQUESTER = '1180000000000000811';
+const OTHER = '1180000000000000812';
+const OGG_OPUS = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead'), Buffer.alloc(600)]);
+
+/** The message a job's reply currently is, as Discord would send it with a component interaction. */
+function messageOf(edit: RecordedDiscordRequest): APIMessage {
+	return { id: snowflake(), channel_id: '1180000000000000200', content: contentOf(edit), components: edit.json?.components ?? [], attachments: [], embeds: [] } as never;
+}
+
+function customIds(edit: RecordedDiscordRequest): string[] {
+	return (edit.json?.components ?? []).flatMap((row: { components: { custom_id: string }[] }) => row.components.map((component) => component.custom_id));
+}
+
+/** Clicks a button as `userId` (a real MESSAGE_COMPONENT interaction injected into the bot). */
+function click(customId: string, message: APIMessage, userId: string, permissions = PermissionsBitField.Default.toString()) {
+	const base = chatInputPayload({ commandName: 'unused', user: { id: userId }, memberPermissions: permissions }) as unknown as Record<string, unknown>;
+	const payload = { ...base, type: InteractionType.MessageComponent, data: { custom_id: customId, component_type: ComponentType.Button }, message } as unknown as APIInteraction;
+	injectInteraction(h.client, payload);
+	const { id, token } = payload as unknown as { id: string; token: string };
+	return {
+		token,
+		callback: () => h.discord.waitForRequest((request) => request.path === `/interactions/${id}/${token}/callback`),
+		requests: () => h.discord.requests.filter((request) => request.path.includes(`/${token}`)),
+	};
+}
+
+async function runningJob(userId = REQUESTER): Promise<{ run: InjectedInteraction; progress: RecordedDiscordRequest; jobId: string }> {
+	const run = h.clone({ file: makeWav({ seconds: 4 }), userId });
+	const progress = await run.edit((content) => content.includes('**Queued**'));
+	const cancelId = customIds(progress).find((customId) => customId.startsWith('job:cancel:'))!;
+	return { run, progress, jobId: cancelId.split(':')[2]! };
+}
+
+describe('Cancel', () => {
+	it('works only for the requester, frees the slot, and says the job may still be billed', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const { run, progress, jobId } = await runningJob();
+		expect(customIds(progress)).toEqual([`job:cancel:${jobId}`]);
+
+		const stranger = click(`job:cancel:${jobId}`, messageOf(progress), OTHER);
+		const refused = await stranger.callback();
+		expect(refused.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(refused.json?.data?.content).toContain('Only the member who asked for this clone can cancel it');
+		expect(h.bot.runner.inFlight).toBe(1);
+
+		const owner = click(`job:cancel:${jobId}`, messageOf(progress), REQUESTER);
+		expect((await owner.callback()).json?.type).toBe(InteractionResponseType.DeferredMessageUpdate);
+		const cancelled = await run.edit((content) => content.startsWith('🚫 Cancelled'));
+		expect(contentOf(cancelled)).toContain('may still be billed');
+		expect(cancelled.json?.components).toEqual([]);
+		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
+
+		// The member's slot is free again: a new request is accepted (after the cooldown).
+		h.clock.advance(15_000);
+		h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER });
+		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+	});
+
+	it('a job still waiting in line is cancelled without ever reaching the API', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual'), env: { MAX_JOBS_IN_FLIGHT: '1' } });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		await runningJob(OTHER);
+		const second = h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER });
+		const waiting = await second.edit((content) => content.includes('Waiting in line'));
+		const jobId = customIds(waiting)[0]!.split(':')[2]!;
+
+		await click(`job:cancel:${jobId}`, messageOf(waiting), REQUESTER).callback();
+		const cancelled = await second.edit((content) => content.startsWith('🚫 Cancelled'));
+		expect(contentOf(cancelled)).toContain('nothing was spent');
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+});
+
+describe('Again and Delete on a result', () => {
+	it('Again makes a new take with the same voice, text and language', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const first = h.clone({ file: makeWav({ seconds: 4 }), text: 'Once more with feeling', language: 'fr', userId: REQUESTER });
+		const result = await first.edit(isFinal);
+		const jobId = customIds(result)[0]!.split(':')[2]!;
+		expect(customIds(result)).toEqual([`job:again:${jobId}`, `job:delete:${jobId}`]);
+
+		const again = click(`job:again:${jobId}`, messageOf(result), OTHER);
+		expect((await again.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+		const take = await h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(again.token) && request.files.length > 0);
+		expect(take.files[0]?.filename).toBe('clone.wav');
+		const [one, two] = h.xtts.generateRequests().map((request) => request.body);
+		expect(two).toEqual(one);
+		expect(two).toMatchObject({ text: 'Once more with feeling', language: 'fr' });
+	});
+
+	it('Again is refused politely when the speaker link has expired', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const expired = `${h.discord.addAttachment('voice.wav', makeWav({ seconds: 4 }))}?ex=${Math.floor(Date.now() / 1000 + 60).toString(16)}&is=0&hm=abc`;
+		const run = h.command({
+			commandName: 'clone',
+			user: { id: REQUESTER },
+			options: [
+				{ name: 'speaker', type: 11, value: '1' },
+				{ name: 'text', type: 3, value: 'hi' },
+			],
+			resolved: { attachments: { '1': attachmentPayload({ id: '1', filename: 'voice.wav', url: expired, size: 1000, contentType: 'audio/x-wav' }) } },
+		});
+		const result = await run.edit(isFinal);
+		h.clock.advance(2 * 60 * 1000); // past the link's ex= time
+		const again = click(customIds(result)[0]!, messageOf(result), REQUESTER);
+		const answer = await again.callback();
+		expect(answer.json?.data?.content).toContain('link has expired');
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('Delete: the requester or Manage Messages, nobody else', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const result = await h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER }).edit(isFinal);
+		const deleteId = customIds(result)[1]!;
+
+		const stranger = click(deleteId, messageOf(result), OTHER);
+		expect((await stranger.callback()).json?.data?.content).toContain('Only the member who asked for this clone, or a moderator with Manage Messages');
+
+		const moderator = click(deleteId, messageOf(result), OTHER, (PermissionsBitField.Default | PermissionFlagsBits.ManageMessages).toString());
+		await moderator.callback();
+		await h.discord.waitForRequest((request) => request.method === 'DELETE' && request.path.includes(moderator.token));
+
+		const owner = click(deleteId, messageOf(result), REQUESTER);
+		await owner.callback();
+		await h.discord.waitForRequest((request) => request.method === 'DELETE' && request.path.includes(owner.token));
+	});
+
+	it('buttons keep working after a restart, and expire gracefully', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const result = await h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER }).edit(isFinal);
+		await h.restart();
+
+		const again = click(customIds(result)[0]!, messageOf(result), OTHER);
+		await h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(again.token) && request.files.length > 0);
+
+		const stale = click('job:again:nosuchjob123', messageOf(result), OTHER);
+		expect((await stale.callback()).json?.data?.content).toContain('This button has expired');
+	});
+});
+
+describe('"Clone this voice" on a message', () => {
+	function contextMenu(attachments: ReturnType<typeof attachmentPayload>[]) {
+		const messageId = snowflake();
+		const message = { id: messageId, channel_id: '1180000000000000200', content: '', attachments, embeds: [], components: [], author: { id: OTHER, username: 'someone', discriminator: '0', global_name: null, avatar: null }, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], pinned: false, type: 0, flags: attachments.some((a) => a.waveform) ? MessageFlags.IsVoiceMessage : 0 };
+		return h.command({ commandName: 'Clone this voice', commandType: ApplicationCommandType.Message, targetId: messageId, user: { id: REQUESTER }, resolved: { messages: { [messageId]: message } } as never });
+	}
+
+	function submitModal(customId: string, text: string, language = '') {
+		const base = chatInputPayload({ commandName: 'unused', user: { id: REQUESTER } }) as unknown as Record<string, unknown>;
+		const payload = {
+			...base,
+			type: InteractionType.ModalSubmit,
+			data: {
+				custom_id: customId,
+				components: [
+					{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'text', value: text }] },
+					{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'language', value: language }] },
+				],
+			},
+		} as unknown as APIInteraction;
+		injectInteraction(h.client, payload);
+		const { id, token } = payload as unknown as { id: string; token: string };
+		return {
+			callback: () => h.discord.waitForRequest((request) => request.path === `/interactions/${id}/${token}/callback`),
+			final: () => h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(token) && !contentOf(request).startsWith('🎙️'), 5_000),
+		};
+	}
+
+	it('on a voice message: a modal for the text, then the same pipeline as /clone with that audio', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
+		const menu = contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', durationSecs: 4.2, waveform: 'AAAA', ephemeral: false })]);
+		const modal = await menu.callback();
+		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
+		expect(modal.json?.data?.title).toBe('Clone this voice');
+		expect(h.xtts.requests).toHaveLength(0);
+
+		const submitted = submitModal(modal.json?.data?.custom_id, 'Hallo zusammen', 'German');
+		expect((await submitted.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+		const final = await submitted.final();
+		expect(final.files[0]?.filename).toBe('clone.wav');
+		expect(h.xtts.generateRequests()[0]?.body).toMatchObject({ speaker: url, text: 'Hallo zusammen', language: 'de' });
+	});
+
+	it('a message with no audio gets a private explanation', async () => {
+		h = await startHarness();
+		const menu = contextMenu([attachmentPayload({ filename: 'cat.png', url: h.discord.addAttachment('cat.png', Buffer.from('png')), size: 3, contentType: 'image/png', ephemeral: false })]);
+		const answer = await menu.callback();
+		expect(answer.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(answer.json?.data?.content).toContain('This message has no audio to clone');
+	});
+
+	it('an unknown language in the modal is refused with the list', async () => {
+		h = await startHarness();
+		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
+		const modal = await contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', ephemeral: false })]).callback();
+		const answer = await submitModal(modal.json?.data?.custom_id, 'hi', 'Klingon').callback();
+		expect(answer.json?.data?.content).toContain('is not a language the voice service speaks');
+		expect(h.xtts.requests).toHaveLength(0);
+	});
+});
