@@ -12,7 +12,7 @@ import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
 import { createOwnership } from './services/ownership.js';
 import { createPendingVoices } from './services/pending-voices.js';
-import { failureMessage } from './services/messages.js';
+import { failureMessage, refusal } from './services/messages.js';
 import { createSettingsService, type SettingsService } from './services/settings.js';
 import { createStores, type Stores } from './services/store.js';
 import { createXttsClient } from './services/xtts-client.js';
@@ -137,7 +137,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			return;
 		}
 		if (!accepting) {
-			await interaction.reply({ content: '🔄 The bot is restarting. Please try again in a minute.', flags: MessageFlags.Ephemeral }).catch(() => undefined);
+			await interaction.reply({ content: refusal.stopping(interaction.locale), flags: MessageFlags.Ephemeral }).catch(() => undefined);
 			return;
 		}
 		try {
@@ -148,7 +148,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 				{ err: error, reference, handler: handler.name, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id },
 				'interaction failed',
 			);
-			const content = failureMessage({ kind: 'internal' }, { jobId: reference });
+			const content = failureMessage({ kind: 'internal' }, { jobId: reference }, interaction.locale);
 			try {
 				if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
 				else await interaction.reply({ content, flags: MessageFlags.Ephemeral });

@@ -102,7 +102,8 @@ function scenario(name: string, storeUrl: () => string | undefined) {
 			expect(await privateReply(settingsCommand(h, 'reset'))).toContain('had no language setting');
 			const fallback = await cloneIn(h, FRENCH, { locale: 'es-419' });
 			expect(fallback.language).toBe('es');
-			expect(fallback.content).toContain('Spanish — your Discord language');
+			// Replies are in the member's language (src/i18n): "Spanish — your Discord language" for a Spanish-speaking member.
+			expect(fallback.content).toContain('Español — tu idioma de Discord');
 		});
 	});
 }
@@ -145,7 +146,7 @@ describe('language without settings', () => {
 	it('in DMs only the option, the locale and English apply', async () => {
 		const dm = await cloneIn(h, '1180000000000000999', { guildId: null, locale: 'de' });
 		expect(dm.language).toBe('de');
-		expect(dm.content).toContain('German — your Discord language');
+		expect(dm.content).toContain('Deutsch — deine Discord-Sprache');
 	});
 
 	it('/clone-settings in a DM explains it belongs to a server', async () => {

@@ -148,8 +148,8 @@ describe('/clone refuses bad input privately, with no API call', () => {
 		await refusedWith(h.clone({ file: makeWav({ seconds: 4 }), text: '   \n  ' }), 'the text is empty');
 	});
 
-	it('text over 500 characters, even when a client bypasses max_length', async () => {
-		await refusedWith(h.clone({ file: makeWav({ seconds: 4 }), text: 'a'.repeat(501) }), 'The text is 501 characters long; the limit is 500');
+	it('text over 2000 characters, even when a client bypasses max_length', async () => {
+		await refusedWith(h.clone({ file: makeWav({ seconds: 4 }), text: 'a'.repeat(2001) }), 'The text is 2001 characters long; the limit is 2000');
 	});
 });
 

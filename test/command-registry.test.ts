@@ -49,7 +49,7 @@ it('defines the documented options', () => {
 	const options = Object.fromEntries((clone.options ?? []).map((option) => [option.name, option as unknown as Record<string, unknown>]));
 	expect(Object.keys(options)).toEqual(['speaker', 'text', 'language', 'cleanup_voice']);
 	expect(options.speaker).toMatchObject({ type: 11, required: true });
-	expect(options.text).toMatchObject({ type: 3, required: true, max_length: 500 });
+	expect(options.text).toMatchObject({ type: 3, required: true, max_length: 2000 });
 	expect((options.language?.choices as { value: string }[]).map((choice) => choice.value)).toEqual([
 		'en', 'es', 'fr', 'de', 'it', 'pt', 'pl', 'tr', 'ru', 'nl', 'cs', 'ar', 'zh', 'hu', 'ko', 'hi',
 	]);

@@ -41,6 +41,7 @@ function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
 	return {
 		finished,
 		progress: async () => undefined,
+		postVoiceMessage: async () => 'https://discord.com/channels/@me/1/2',
 		finish: async (_job, message) => {
 			finished.push(message);
 			return { via: 'reply' };

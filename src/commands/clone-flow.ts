@@ -3,6 +3,7 @@ import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction,
 import { RefusedError, type Admission } from '../services/job-runner.js';
 import type { JobRecord } from '../services/job-store.js';
 import type { LanguageCode } from '../services/languages.js';
+import { splitText } from '../services/text-split.js';
 import { invalidInput, refusal } from '../services/messages.js';
 import type { Limits } from '../services/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment, type SpeakerVerdict } from '../services/speaker-check.js';
@@ -13,8 +14,10 @@ import type { CommandContext } from './types.js';
  * for free), check the member's limits, acknowledge publicly, check the file's bytes, record and start the job.
  */
 
+/** The longest text a member may ask for; over SINGLE_REQUEST_LENGTH it is spoken in parts and joined. */
+export const MAX_TEXT_LENGTH = 2000;
 /** The API's recommended maximum per request. */
-export const MAX_TEXT_LENGTH = 500;
+export const SINGLE_REQUEST_LENGTH = 500;
 
 /** Discord's default upload limit, for payloads that don't carry attachment_size_limit. */
 const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -35,15 +38,15 @@ export interface CloneInput {
 export async function startClone(interaction: CloneInteraction, context: CommandContext, input: CloneInput): Promise<void> {
 	const text = input.text.trim();
 	// Clients can bypass max_length and choices: check again.
-	if (!text) return replyPrivately(interaction, invalidInput.emptyText());
-	if (text.length > MAX_TEXT_LENGTH) return replyPrivately(interaction, invalidInput.textTooLong(text.length, MAX_TEXT_LENGTH));
+	if (!text) return replyPrivately(interaction, invalidInput.emptyText(interaction.locale));
+	if (text.length > MAX_TEXT_LENGTH) return replyPrivately(interaction, invalidInput.textTooLong(text.length, MAX_TEXT_LENGTH, interaction.locale));
 	const { speaker } = input;
-	const metadataProblem = checkSpeakerMetadata(speaker);
+	const metadataProblem = checkSpeakerMetadata(speaker, interaction.locale);
 	if (metadataProblem && !metadataProblem.ok) return replyPrivately(interaction, metadataProblem.message);
 
 	const limits = await context.settings.limitsFor(interaction.guildId);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
-	if (!admission.ok) return replyPrivately(interaction, refusalMessage(admission, limits));
+	if (!admission.ok) return replyPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
 
 	const channel = interaction.channel;
 	const language = context.settings.resolveLanguage({
@@ -53,7 +56,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
-	const verdict = checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols });
+	const verdict = checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
 
 	// Answer a bad file privately when the check is quick; otherwise acknowledge first and correct afterwards.
 	const early = await Promise.race([verdict, delay(CHECK_BEFORE_ACK_MS)]);
@@ -90,13 +93,14 @@ export async function startClone(interaction: CloneInteraction, context: Command
 			cleanupVoice: input.cleanupVoice,
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
 		},
+		...longTextParts(text, resolved.language),
 	};
 	try {
 		await context.runner.start(job, limits);
 	} catch (error) {
 		if (!(error instanceof RefusedError)) throw error;
 		// Another request of this member's won the race since the first check.
-		return correctPrivately(interaction, refusalMessage(error.admission, limits));
+		return correctPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
 	}
 	context.logger.info(
 		{ jobId: job.id, guildId: job.guildId, channelId: job.channelId, userId: job.requesterId, language: resolved.language, chars: text.length, via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command' },
@@ -104,18 +108,25 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	);
 }
 
-function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits): string {
+/** A text over one request's recommended length becomes parts within the language's limit, at sentence boundaries. */
+function longTextParts(text: string, language: LanguageCode): Pick<JobRecord, 'parts' | 'partIndex'> {
+	if (text.length <= SINGLE_REQUEST_LENGTH) return {};
+	const parts = splitText(text, language);
+	return parts.length > 1 ? { parts: parts.map((part) => ({ text: part })), partIndex: 0 } : {};
+}
+
+function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits, locale: string): string {
 	switch (admission.reason) {
 		case 'member-busy':
-			return refusal.memberBusy(limits.perMember);
+			return refusal.memberBusy(limits.perMember, locale);
 		case 'server-busy':
-			return refusal.serverBusy(limits.perServer);
+			return refusal.serverBusy(limits.perServer, locale);
 		case 'cooldown':
-			return refusal.cooldown(admission.retryAfterMs);
+			return refusal.cooldown(admission.retryAfterMs, locale);
 		case 'balance':
-			return refusal.balance();
+			return refusal.balance(locale);
 		case 'stopping':
-			return refusal.stopping();
+			return refusal.stopping(locale);
 	}
 }
 

@@ -13,7 +13,8 @@ import {
 	userMention,
 	type ChatInputCommandInteraction,
 } from 'discord.js';
-import { LANGUAGE_CHOICES, isLanguageCode, languageName } from '../services/languages.js';
+import { localizeCommand, languageNameFor, t } from '../i18n/index.js';
+import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
 import { languageLabel } from '../services/messages.js';
 import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../services/settings.js';
 import type { Command, CommandContext } from './types.js';
@@ -36,68 +37,73 @@ const channelOption = (description: string) => ({
 });
 
 export const cloneSettingsCommand = {
-	data: {
-		name: 'clone-settings',
-		description: "Set the language /clone speaks in this server when a member doesn't pick one",
-		contexts: [InteractionContextType.Guild],
-		integration_types: [ApplicationIntegrationType.GuildInstall],
-		// Manage Server by default; admins can grant it to a moderator role under Server Settings → Integrations.
-		default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
-		options: [
-			{
-				type: ApplicationCommandOptionType.Subcommand,
-				name: 'language',
-				description: "Set the server's default language, or one channel's",
-				options: [
-					{ type: ApplicationCommandOptionType.String, name: 'language', description: 'The language /clone should speak', required: true, choices: LANGUAGE_CHOICES },
-					channelOption('Only in this channel (leave empty for the whole server)'),
-				],
-			},
-			{
-				type: ApplicationCommandOptionType.Subcommand,
-				name: 'reset',
-				description: "Remove the server's default language, or one channel's",
-				options: [channelOption('Only this channel (leave empty for the server default)')],
-			},
-			{
-				type: ApplicationCommandOptionType.Subcommand,
-				name: 'limits',
-				description: 'How many clones members and the server may run at once, and the wait between two',
-				options: [
-					{
-						type: ApplicationCommandOptionType.Integer,
-						name: 'member_jobs',
-						description: `Clones one member may have in progress at once (default ${DEFAULT_LIMITS.perMember})`,
-						min_value: LIMIT_BOUNDS.perMember.min,
-						max_value: LIMIT_BOUNDS.perMember.max,
-					},
-					{
-						type: ApplicationCommandOptionType.Integer,
-						name: 'server_jobs',
-						description: `Clones the whole server may have in progress at once (default ${DEFAULT_LIMITS.perServer})`,
-						min_value: LIMIT_BOUNDS.perServer.min,
-						max_value: LIMIT_BOUNDS.perServer.max,
-					},
-					{
-						type: ApplicationCommandOptionType.Integer,
-						name: 'cooldown_seconds',
-						description: `Seconds a member waits between two clones (default ${DEFAULT_LIMITS.cooldownSeconds})`,
-						min_value: LIMIT_BOUNDS.cooldownSeconds.min,
-						max_value: LIMIT_BOUNDS.cooldownSeconds.max,
-					},
-				],
-			},
-			{
-				type: ApplicationCommandOptionType.Subcommand,
-				name: 'show',
-				description: 'Show the language settings and what /clone would use here',
-			},
-		],
-	},
+	// English here; the other languages' names and descriptions come from src/i18n/locales/.
+	data: localizeCommand(
+		{
+			name: 'clone-settings',
+			description: "Set the language /clone speaks in this server when a member doesn't pick one",
+			contexts: [InteractionContextType.Guild],
+			integration_types: [ApplicationIntegrationType.GuildInstall],
+			// Manage Server by default; admins can grant it to a moderator role under Server Settings → Integrations.
+			default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
+			options: [
+				{
+					type: ApplicationCommandOptionType.Subcommand,
+					name: 'language',
+					description: "Set the server's default language, or one channel's",
+					options: [
+						{ type: ApplicationCommandOptionType.String, name: 'language', description: 'The language /clone should speak', required: true, choices: LANGUAGE_CHOICES },
+						channelOption('Only in this channel (leave empty for the whole server)'),
+					],
+				},
+				{
+					type: ApplicationCommandOptionType.Subcommand,
+					name: 'reset',
+					description: "Remove the server's default language, or one channel's",
+					options: [channelOption('Only this channel (leave empty for the server default)')],
+				},
+				{
+					type: ApplicationCommandOptionType.Subcommand,
+					name: 'limits',
+					description: 'How many clones members and the server may run at once, and the wait between two',
+					options: [
+						{
+							type: ApplicationCommandOptionType.Integer,
+							name: 'member_jobs',
+							description: `Clones one member may have in progress at once (default ${DEFAULT_LIMITS.perMember})`,
+							min_value: LIMIT_BOUNDS.perMember.min,
+							max_value: LIMIT_BOUNDS.perMember.max,
+						},
+						{
+							type: ApplicationCommandOptionType.Integer,
+							name: 'server_jobs',
+							description: `Clones the whole server may have in progress at once (default ${DEFAULT_LIMITS.perServer})`,
+							min_value: LIMIT_BOUNDS.perServer.min,
+							max_value: LIMIT_BOUNDS.perServer.max,
+						},
+						{
+							type: ApplicationCommandOptionType.Integer,
+							name: 'cooldown_seconds',
+							description: `Seconds a member waits between two clones (default ${DEFAULT_LIMITS.cooldownSeconds})`,
+							min_value: LIMIT_BOUNDS.cooldownSeconds.min,
+							max_value: LIMIT_BOUNDS.cooldownSeconds.max,
+						},
+					],
+				},
+				{
+					type: ApplicationCommandOptionType.Subcommand,
+					name: 'show',
+					description: 'Show the language settings and what /clone would use here',
+				},
+			],
+		},
+		{ perMember: DEFAULT_LIMITS.perMember, perServer: DEFAULT_LIMITS.perServer, cooldownSeconds: DEFAULT_LIMITS.cooldownSeconds },
+	),
 
 	async execute(interaction, context) {
+		const locale = interaction.locale;
 		if (!interaction.inGuild()) {
-			await reply(interaction, 'These settings belong to a server: run this command in one.');
+			await reply(interaction, t(locale, 'settings.guildOnly'));
 			return;
 		}
 		const guildId = interaction.guildId;
@@ -107,7 +113,7 @@ export const cloneSettingsCommand = {
 			case 'language': {
 				const language = interaction.options.getString('language', true);
 				if (!isLanguageCode(language)) {
-					await reply(interaction, 'Please pick one of the listed languages.');
+					await reply(interaction, t(locale, 'settings.pickListed'));
 					return;
 				}
 				await context.settings.setLanguage(guildId, channelId, language, interaction.user.id);
@@ -115,20 +121,24 @@ export const cloneSettingsCommand = {
 				await reply(
 					interaction,
 					channelId
-						? `✅ /clone now speaks **${languageName(language)}** in ${channelMention(channelId)} unless a member picks a language.`
-						: `✅ /clone now speaks **${languageName(language)}** in this server unless a member picks a language or a channel has its own.`,
+						? t(locale, 'settings.languageSetChannel', { language: languageNameFor(language, locale), channel: channelMention(channelId) })
+						: t(locale, 'settings.languageSetServer', { language: languageNameFor(language, locale) }),
 				);
 				return;
 			}
 			case 'reset': {
 				const removed = await context.settings.reset(guildId, channelId);
 				context.logger.info({ guildId, channelId, removed, by: interaction.user.id }, 'language setting reset');
-				const where = channelId ? `${channelMention(channelId)}` : 'this server';
+				const channel = channelId ? { channel: channelMention(channelId) } : undefined;
 				await reply(
 					interaction,
 					removed
-						? `✅ Removed the language setting for ${where}.${channelId ? ' It follows the server default again.' : ' /clone falls back to channel settings, then each member’s Discord language.'}`
-						: `ℹ️ ${channelId ? channelMention(channelId) : 'This server'} had no language setting.`,
+						? channel
+							? t(locale, 'settings.resetChannel', channel)
+							: t(locale, 'settings.resetServer')
+						: channel
+							? t(locale, 'settings.noSettingChannel', channel)
+							: t(locale, 'settings.noSettingServer'),
 				);
 				return;
 			}
@@ -140,7 +150,8 @@ export const cloneSettingsCommand = {
 				};
 				const limits = Object.keys(changes).length > 0 ? await context.settings.setLimits(guildId, changes, interaction.user.id) : await context.settings.limitsFor(guildId);
 				if (Object.keys(changes).length > 0) context.logger.info({ guildId, ...changes, by: interaction.user.id }, 'limits changed');
-				await reply(interaction, `${Object.keys(changes).length > 0 ? '✅ Limits saved. ' : ''}${describeLimits(limits)}`);
+				const described = describeLimits(limits, locale);
+				await reply(interaction, Object.keys(changes).length > 0 ? t(locale, 'settings.limitsSaved', { limits: described }) : described);
 				return;
 			}
 			case 'show':
@@ -151,6 +162,7 @@ export const cloneSettingsCommand = {
 } satisfies Command;
 
 async function describeSettings(interaction: ChatInputCommandInteraction, context: CommandContext, guildId: string): Promise<string> {
+	const locale = interaction.locale;
 	const settings = await context.settings.get(guildId);
 	const gone: string[] = [];
 	const overrides: string[] = [];
@@ -159,7 +171,7 @@ async function describeSettings(interaction: ChatInputCommandInteraction, contex
 			gone.push(channelId);
 			continue;
 		}
-		overrides.push(`• ${channelMention(channelId)}: **${languageName(setting.language)}** ${changedBy(setting)}`);
+		overrides.push(`• ${channelMention(channelId)}: **${languageNameFor(setting.language, locale)}** ${changedBy(setting, locale)}`);
 	}
 	if (gone.length > 0) await context.settings.forgetChannels(guildId, gone);
 
@@ -170,19 +182,28 @@ async function describeSettings(interaction: ChatInputCommandInteraction, contex
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
+	const list = `${overrides.slice(0, 25).join('\n')}${overrides.length > 25 ? `\n${t(locale, 'settings.showMoreOverrides', { count: overrides.length - 25 })}` : ''}`;
 	const lines = [
-		'**/clone language settings**',
-		`Server default: ${settings.language ? `**${languageName(settings.language.language)}** ${changedBy(settings.language)}` : '*none* (each member’s Discord language, else English)'}`,
-		overrides.length > 0 ? `Channel overrides:\n${overrides.slice(0, 25).join('\n')}${overrides.length > 25 ? `\n…and ${overrides.length - 25} more` : ''}` : 'Channel overrides: *none*',
-		`In this channel, /clone without a language speaks **${languageLabel(here.language, here.source)}**.`,
-		`${describeLimits(await context.settings.limitsFor(guildId))}${settings.limits ? ` ${changedBy(settings.limits)}` : ' (defaults)'}`,
-		'-# Order: the language option › channel › server › the member’s Discord language › English.',
+		t(locale, 'settings.showTitle'),
+		t(locale, 'settings.showServerDefault', {
+			value: settings.language
+				? `**${languageNameFor(settings.language.language, locale)}** ${changedBy(settings.language, locale)}`
+				: t(locale, 'settings.showNoServerDefault'),
+		}),
+		overrides.length > 0 ? t(locale, 'settings.showOverrides', { list }) : t(locale, 'settings.showNoOverrides'),
+		t(locale, 'settings.showHere', { language: languageLabel(here.language, here.source, locale) }),
+		`${describeLimits(await context.settings.limitsFor(guildId), locale)}${settings.limits ? ` ${changedBy(settings.limits, locale)}` : t(locale, 'settings.showDefaults')}`,
+		t(locale, 'settings.showOrder'),
 	];
 	return lines.join('\n');
 }
 
-function describeLimits(limits: Limits): string {
-	return `Limits: ${limits.perMember} clone${limits.perMember === 1 ? '' : 's'} at a time per member, ${limits.perServer} per server, ${limits.cooldownSeconds} s between a member's clones.`;
+function describeLimits(limits: Limits, locale: string): string {
+	return t(locale, 'settings.limits', {
+		clones: t(locale, 'settings.clones', { count: limits.perMember }),
+		perServer: limits.perServer,
+		cooldown: limits.cooldownSeconds,
+	});
 }
 
 function optionalInteger(interaction: ChatInputCommandInteraction, option: string, name: keyof Limits): Partial<Limits> {
@@ -190,8 +211,8 @@ function optionalInteger(interaction: ChatInputCommandInteraction, option: strin
 	return value === null ? {} : { [name]: value };
 }
 
-function changedBy(setting: { by: string; at: string }): string {
-	return `— set by ${userMention(setting.by)} ${time(new Date(setting.at), TimestampStyles.RelativeTime)}`;
+function changedBy(setting: { by: string; at: string }, locale: string): string {
+	return t(locale, 'settings.changedBy', { member: userMention(setting.by), when: time(new Date(setting.at), TimestampStyles.RelativeTime) });
 }
 
 /** Only "Unknown Channel" means gone; a channel the bot can't see may still exist. */

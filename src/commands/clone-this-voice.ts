@@ -9,8 +9,9 @@ import {
 	type ModalSubmitInteraction,
 	type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
+import { localizeCommand, parseLanguageName, t } from '../i18n/index.js';
 import { speakerFormatForFileName } from '../services/audio.js';
-import { LANGUAGE_CODES, LANGUAGES, isLanguageCode, type LanguageCode } from '../services/languages.js';
+import { LANGUAGE_CODES, type LanguageCode } from '../services/languages.js';
 import { MAX_TEXT_LENGTH, replyPrivately, startClone } from './clone-flow.js';
 import type { CommandContext } from './types.js';
 
@@ -22,20 +23,17 @@ import type { CommandContext } from './types.js';
 export const MODAL_PREFIX = 'clone-voice:';
 
 export const cloneThisVoiceCommand = {
-	data: {
+	data: localizeCommand({
 		type: ApplicationCommandType.Message,
 		name: 'Clone this voice',
 		contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
 		integration_types: [ApplicationIntegrationType.GuildInstall],
-	} satisfies RESTPostAPIContextMenuApplicationCommandsJSONBody,
+	} satisfies RESTPostAPIContextMenuApplicationCommandsJSONBody),
 
 	async execute(interaction: MessageContextMenuCommandInteraction, context: CommandContext): Promise<void> {
 		const audio = interaction.targetMessage.attachments.find(isAudioAttachment);
 		if (!audio) {
-			await replyPrivately(
-				interaction,
-				'🎧 This message has no audio to clone. Use it on a message with a voice message or an audio file (WAV, MP3, M4A, OGG or FLV), or run `/clone` and attach one.',
-			);
+			await replyPrivately(interaction, t(interaction.locale, 'voice.noAudio'));
 			return;
 		}
 		const key = await context.pendingVoices.put({
@@ -47,7 +45,7 @@ export const cloneThisVoiceCommand = {
 		});
 		await interaction.showModal({
 			custom_id: `${MODAL_PREFIX}${key}`,
-			title: 'Clone this voice',
+			title: t(interaction.locale, 'voice.modalTitle'),
 			components: [
 				{
 					type: ComponentType.ActionRow,
@@ -55,7 +53,7 @@ export const cloneThisVoiceCommand = {
 						{
 							type: ComponentType.TextInput,
 							custom_id: 'text',
-							label: 'What should the voice say?',
+							label: t(interaction.locale, 'voice.textLabel'),
 							style: TextInputStyle.Paragraph,
 							required: true,
 							max_length: MAX_TEXT_LENGTH,
@@ -68,11 +66,11 @@ export const cloneThisVoiceCommand = {
 						{
 							type: ComponentType.TextInput,
 							custom_id: 'language',
-							label: 'Language (optional)',
+							label: t(interaction.locale, 'voice.languageLabel'),
 							style: TextInputStyle.Short,
 							required: false,
 							max_length: 20,
-							placeholder: 'en, de, fr, es… or a name like German',
+							placeholder: t(interaction.locale, 'voice.languagePlaceholder'),
 						},
 					],
 				},
@@ -83,13 +81,13 @@ export const cloneThisVoiceCommand = {
 	async submit(interaction: ModalSubmitInteraction, context: CommandContext): Promise<void> {
 		const speaker = await context.pendingVoices.take(interaction.customId.slice(MODAL_PREFIX.length));
 		if (!speaker) {
-			await replyPrivately(interaction, '⌛ This form has expired. Please use "Clone this voice" on the message again.');
+			await replyPrivately(interaction, t(interaction.locale, 'voice.expired'));
 			return;
 		}
 		const languageText = interaction.fields.getTextInputValue('language').trim();
 		const language = languageText ? parseLanguage(languageText) : null;
 		if (language === undefined) {
-			await replyPrivately(interaction, `🌐 "${languageText.slice(0, 20)}" is not a language the voice service speaks. Use one of: ${LANGUAGE_CODES.join(', ')}.`);
+			await replyPrivately(interaction, t(interaction.locale, 'voice.unknownLanguage', { text: languageText.slice(0, 20), codes: LANGUAGE_CODES.join(', ') }));
 			return;
 		}
 		await startClone(interaction, context, { speaker, text: interaction.fields.getTextInputValue('text'), language, cleanupVoice: false });
@@ -100,9 +98,7 @@ function isAudioAttachment(attachment: Attachment): boolean {
 	return Boolean(attachment.contentType?.startsWith('audio/') || attachment.waveform || speakerFormatForFileName(attachment.name));
 }
 
-/** A code (de) or an English name (German), any case; undefined when it is neither. */
+/** A code (de) or a language's name in any of the bot's languages (German, Deutsch, alemán), any case; undefined when it is neither. */
 export function parseLanguage(value: string): LanguageCode | undefined {
-	const lower = value.toLowerCase();
-	if (isLanguageCode(lower)) return lower;
-	return LANGUAGE_CODES.find((code) => LANGUAGES[code].toLowerCase() === lower);
+	return parseLanguageName(value);
 }

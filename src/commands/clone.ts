@@ -3,12 +3,14 @@ import {
 	ApplicationIntegrationType,
 	InteractionContextType,
 } from 'discord.js';
+import { localizeCommand } from '../i18n/index.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
 import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
 import type { Command } from './types.js';
 
 export const cloneCommand = {
-	data: {
+	// English here; the other languages' names and descriptions come from src/i18n/locales/.
+	data: localizeCommand({
 		name: 'clone',
 		description: 'Say a line in the voice from an audio clip',
 		contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
@@ -39,7 +41,7 @@ export const cloneCommand = {
 				description: 'Remove background noise from the sample first (for noisy microphone recordings)',
 			},
 		],
-	},
+	}),
 
 	async execute(interaction, context) {
 		const attachment = interaction.options.getAttachment('speaker', true);

@@ -1,4 +1,5 @@
 import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import { t } from '../i18n/index.js';
 import { parseJobButtonId } from '../services/job-buttons.js';
 import { replyPrivately, startClone } from './clone-flow.js';
 import type { CommandContext } from './types.js';
@@ -7,9 +8,11 @@ import type { CommandContext } from './types.js';
 export async function handleJobButton(interaction: ButtonInteraction, context: CommandContext): Promise<boolean> {
 	const parsed = parseJobButtonId(interaction.customId);
 	if (!parsed) return false;
+	// Answers go to whoever pressed, in their language.
+	const locale = interaction.locale;
 	const job = context.runner.running(parsed.jobId) ?? (await context.jobs.get(parsed.jobId));
 	if (!job) {
-		await replyPrivately(interaction, '⌛ This button has expired.');
+		await replyPrivately(interaction, t(locale, 'button.expired'));
 		return true;
 	}
 	const isRequester = interaction.user.id === job.requesterId;
@@ -17,11 +20,11 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 	switch (parsed.action) {
 		case 'cancel': {
 			if (!isRequester) {
-				await replyPrivately(interaction, '🚫 Only the member who asked for this clone can cancel it.');
+				await replyPrivately(interaction, t(locale, 'button.cancelNotYours'));
 				return true;
 			}
 			if (!context.runner.running(job.id)) {
-				await replyPrivately(interaction, 'ℹ️ This clone has already finished.');
+				await replyPrivately(interaction, t(locale, 'button.alreadyFinished'));
 				return true;
 			}
 			await interaction.deferUpdate();
@@ -32,7 +35,7 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 		case 'delete': {
 			const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
 			if (!isRequester && !mayManage) {
-				await replyPrivately(interaction, '🚫 Only the member who asked for this clone, or a moderator with Manage Messages, can delete it.');
+				await replyPrivately(interaction, t(locale, 'button.deleteNotAllowed'));
 				return true;
 			}
 			await interaction.deferUpdate();
@@ -43,7 +46,7 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 		}
 		case 'again': {
 			if (speakerLinkExpired(job.request.speakerUrl, context.now())) {
-				await replyPrivately(interaction, '⌛ The voice file’s link has expired, so it can’t be used again. Please run `/clone` and attach the file once more.');
+				await replyPrivately(interaction, t(locale, 'button.speakerExpired'));
 				return true;
 			}
 			await startClone(interaction, context, {

@@ -1,5 +1,6 @@
 import {
 	DiscordAPIError,
+	MessageFlags,
 	RESTJSONErrorCodes,
 	Routes,
 	type APIActionRowComponent,
@@ -40,6 +41,11 @@ export class UndeliverableError extends Error {
 export interface Delivery {
 	/** Edits the deferred reply, with a Cancel button; silently skipped once the token is too old (progress is best effort). */
 	progress(job: JobRecord, content: string): Promise<void>;
+	/**
+	 * Posts audio as a voice message in the channel (a deferred reply can't become one); returns its URL.
+	 * Throws when the channel refuses it (e.g. voice messages not allowed there).
+	 */
+	postVoiceMessage(job: JobRecord, voice: { data: Buffer; durationSecs: number; waveform: string }): Promise<string>;
 	/** Posts the final message: the reply while its token lives, else the channel with a mention. */
 	finish(job: JobRecord, message: OutgoingMessage): Promise<Delivered>;
 }
@@ -94,10 +100,23 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 	}
 
 	return {
+		async postVoiceMessage(job, voice) {
+			const result = (await rest.post(Routes.channelMessages(job.channelId), {
+				body: {
+					flags: MessageFlags.IsVoiceMessage,
+					attachments: [{ id: '0', filename: 'voice-message.ogg', duration_secs: voice.durationSecs, waveform: voice.waveform }],
+					nonce: `v${job.id}`.slice(0, 25),
+					enforce_nonce: true,
+				},
+				files: [{ name: 'voice-message.ogg', data: voice.data, contentType: 'audio/ogg' }],
+			})) as { id: string; channel_id: string };
+			return `https://discord.com/channels/${job.guildId ?? '@me'}/${result.channel_id ?? job.channelId}/${result.id}`;
+		},
+
 		async progress(job, content) {
 			if (!tokenUsable(job)) return;
 			try {
-				await editReply(job, { content, components: runningButtons(job.id) });
+				await editReply(job, { content, components: runningButtons(job.id, job.locale) });
 			} catch (error) {
 				log.warn({ jobId: job.id, err: error }, 'progress edit failed');
 			}

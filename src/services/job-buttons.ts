@@ -1,4 +1,5 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
+import { t } from '../i18n/index.js';
 
 /**
  * The buttons on a job's message. Their custom ids carry the job id, and the job's record in the store
@@ -21,19 +22,19 @@ export function parseJobButtonId(customId: string): { action: JobButtonAction; j
 
 type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
-/** While a job runs: Cancel. */
-export function runningButtons(jobId: string): Row[] {
-	return [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: jobButtonId('cancel', jobId) }] }];
+/** While a job runs: Cancel. Labelled in the requester's language (`job.locale`). */
+export function runningButtons(jobId: string, locale?: string): Row[] {
+	return [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(locale, 'button.cancel'), custom_id: jobButtonId('cancel', jobId) }] }];
 }
 
-/** On a result: Again (a new take) and Delete. */
-export function resultButtons(jobId: string): Row[] {
+/** On a result: Again (a new take) and Delete. Labelled in the requester's language (`job.locale`). */
+export function resultButtons(jobId: string, locale?: string): Row[] {
 	return [
 		{
 			type: ComponentType.ActionRow,
 			components: [
-				{ type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Again', emoji: { name: '🔁' }, custom_id: jobButtonId('again', jobId) },
-				{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Delete', emoji: { name: '🗑️' }, custom_id: jobButtonId('delete', jobId) },
+				{ type: ComponentType.Button, style: ButtonStyle.Primary, label: t(locale, 'button.again'), emoji: { name: '🔁' }, custom_id: jobButtonId('again', jobId) },
+				{ type: ComponentType.Button, style: ButtonStyle.Danger, label: t(locale, 'button.delete'), emoji: { name: '🗑️' }, custom_id: jobButtonId('delete', jobId) },
 			],
 		},
 	];

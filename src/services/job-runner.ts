@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
-import { UndeliverableError, type Delivery } from './delivery.js';
+import { UndeliverableError, type Delivery, type OutgoingMessage } from './delivery.js';
 import { resultButtons } from './job-buttons.js';
 import type { JobRecord, JobState, JobStore } from './job-store.js';
 import type { Ownership } from './ownership.js';
@@ -181,8 +181,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				throw new JobFailed({ kind: 'interrupted' });
 			}
 			let final: JobStatus | undefined;
-			if (job.state === 'recorded') job = await submit(job, jobLog, signal);
-			if (job.state === 'submitted') ({ job, final } = await track(job, jobLog, signal));
+			for (;;) {
+				if (job.state === 'recorded') job = await submit(job, jobLog, signal);
+				if (job.state === 'submitted') ({ job, final } = await track(job, jobLog, signal));
+				const next = (job.partIndex ?? 0) + 1;
+				if (job.state !== 'delivering' || !job.parts || next >= job.parts.length) break;
+				// A part is done: the next one has never been sent, so it starts from `recorded`.
+				const { xtts: _done, ...rest } = job;
+				job = await transition(rest, 'recorded', { partIndex: next });
+			}
 			if (job.state === 'delivering') job = await deliverResult(job, final, jobLog, signal);
 		} catch (error) {
 			if (shutdown.signal.aborted) {
@@ -208,7 +215,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			submitted = await xtts.submit(
 				{
 					speaker: job.request.speakerUrl,
-					text: job.request.text,
+					text: job.parts ? job.parts[job.partIndex ?? 0]!.text : job.request.text,
 					language: job.request.language,
 					cleanupVoice: job.request.cleanupVoice,
 					...(webhook ? { webhookUrl: webhook.urlFor(job.id) } : {}),
@@ -223,9 +230,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			// Only an error that certainly created no job lets us forget the attempt.
 			throw error;
 		}
-		jobLog.info({ requestId: submitted.requestId }, 'job submitted');
+		jobLog.info({ requestId: submitted.requestId, part: job.parts ? (job.partIndex ?? 0) + 1 : undefined }, 'job submitted');
+		const xttsJob = { requestId: submitted.requestId, status: submitted.status, ...(submitted.pollingUrl ? { pollingUrl: submitted.pollingUrl } : {}) };
 		job = await transition(job, 'submitted', {
-			xtts: { requestId: submitted.requestId, status: submitted.status, ...(submitted.pollingUrl ? { pollingUrl: submitted.pollingUrl } : {}) },
+			xtts: xttsJob,
+			...(job.parts ? { parts: job.parts.map((part, index) => (index === (job.partIndex ?? 0) ? { ...part, requestId: xttsJob.requestId, ...(xttsJob.pollingUrl ? { pollingUrl: xttsJob.pollingUrl } : {}) } : part)) } : {}),
 		});
 		await delivery.progress(job, progressMessage(job, submitted.status));
 		return job;
@@ -266,8 +275,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				job = await transition(job, FINAL_STATUSES.has(status.status) ? 'delivering' : 'submitted', { xtts: { ...job.xtts!, status: status.status } });
 				if (!FINAL_STATUSES.has(status.status)) await delivery.progress(job, progressMessage(job, status.status));
 			}
-			if (status.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: status.error ?? undefined });
-			if (status.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
+			if (status.status === 'FAILED') throw new JobFailed({ kind: 'failed', apiError: status.error ?? undefined, ...partOf(job) });
+			if (status.status === 'ERROR') throw new JobFailed({ kind: 'provider-error', ...partOf(job) });
 			if (status.status === 'COMPLETED') {
 				if (status.mediaUrls.length === 0) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 				if (job.state !== 'delivering') job = await transition(job, 'delivering');
@@ -297,20 +306,55 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const mediaUrl = final.mediaUrls[0];
 		if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 
-		const prepared = await audio.prepare(mediaUrl, job.uploadLimit, signal);
-		const message =
+		let prepared;
+		if (job.parts && job.parts.length > 1) {
+			// The earlier parts' media URLs are asked for again now: they are not stored (they may be signed).
+			const urls: string[] = [];
+			for (const [index, part] of job.parts.entries()) {
+				if (index === job.parts.length - 1) {
+					urls.push(mediaUrl);
+					continue;
+				}
+				const status = await xtts.getStatus(part.requestId!, { ...(part.pollingUrl ? { pollingUrl: part.pollingUrl } : {}), signal });
+				if (status.status !== 'COMPLETED' || !status.mediaUrls[0]) throw new XttsError('bad-response', `part ${index + 1} has no media any more`);
+				urls.push(status.mediaUrls[0]);
+			}
+			prepared = await audio.prepareJoined(urls, job.uploadLimit, signal);
+		} else {
+			prepared = await audio.prepare(mediaUrl, job.uploadLimit, signal);
+		}
+		let message: OutgoingMessage =
 			prepared.kind === 'file'
-				? { content: resultMessage(job), file: prepared.file, components: resultButtons(job.id) }
+				? { content: resultMessage(job), file: prepared.file, components: resultButtons(job.id, job.locale) }
 				: {
 						content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }),
-						components: resultButtons(job.id),
+						components: resultButtons(job.id, job.locale),
 					};
 		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
+		if (job.request.voiceMessage && prepared.kind === 'file') {
+			const voiceUrl = await postAsVoiceMessage(job, prepared.file.data, jobLog, signal);
+			if (voiceUrl) {
+				// The reply points to the voice message instead of carrying the audio twice.
+				message = { content: resultMessage(job, { voiceMessageUrl: voiceUrl }), components: resultButtons(job.id, job.locale) };
+			}
+		}
 		const delivered = await delivery.finish(job, message);
 		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
 		return transition(job, 'delivered', {
 			outcome: { kind: 'delivered', via: delivered.via, ...(delivered.messageId ? { messageId: delivered.messageId } : {}) },
 		});
+	}
+
+	/** Discord doesn't let a deferred reply become a voice message: it is posted in the channel. Undefined on any refusal. */
+	async function postAsVoiceMessage(job: JobRecord, audioData: Buffer, jobLog: Logger, signal: AbortSignal): Promise<string | undefined> {
+		const voice = await audio.voiceMessage(audioData, job.uploadLimit, signal);
+		if (!voice) return undefined;
+		try {
+			return await delivery.postVoiceMessage(job, voice);
+		} catch (error) {
+			jobLog.info({ err: error instanceof Error ? error.message : error }, 'voice message refused here; sending an audio file');
+			return undefined;
+		}
 	}
 
 	async function cancelled(job: JobRecord, jobLog: Logger): Promise<void> {
@@ -338,7 +382,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		else jobLog.warn({ kind: failure.kind, apiError: failure.apiError, err: error instanceof JobFailed ? undefined : error }, 'job failed');
 		let delivered = false;
 		try {
-			await delivery.finish(job, { content: failureMessage(failure, { jobId: job.id, requestId: job.xtts?.requestId }) });
+			await delivery.finish(job, { content: failureMessage(failure, { jobId: job.id, requestId: job.xtts?.requestId }, job.locale) });
 			delivered = true;
 		} catch (deliveryError) {
 			jobLog.error({ err: deliveryError instanceof UndeliverableError ? deliveryError.message : deliveryError }, 'could not tell the member that the job failed');
@@ -461,6 +505,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			await running.get(jobId);
 		},
 	};
+}
+
+function partOf(job: JobRecord): Pick<Failure, 'part'> {
+	return job.parts ? { part: { index: job.partIndex ?? 0, total: job.parts.length } } : {};
 }
 
 /** Turns whatever ended a job into the kind of message the member gets. */

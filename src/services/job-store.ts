@@ -40,10 +40,19 @@ export interface JobRecord {
 		language: LanguageCode;
 		languageSource: LanguageSource;
 		cleanupVoice: boolean;
+		/** Post the result as a Discord voice message (when ffmpeg is there and the channel allows it). */
+		voiceMessage?: boolean;
 		/** Known length of the speaker clip, for the 3–10 s hint. */
 		speakerSeconds?: number;
 	};
+	/** The API request of the part being worked on (the only one, for a short text). */
 	xtts?: { requestId: string; pollingUrl?: string; status: XttsStatus };
+	/**
+	 * A long text, spoken as several requests one after the other and joined: each part's text and, once
+	 * sent, its request. `partIndex` is the part being worked on.
+	 */
+	parts?: { text: string; requestId?: string; pollingUrl?: string }[];
+	partIndex?: number;
 	outcome?: { kind: 'delivered'; messageId?: string; via: 'reply' | 'channel' } | { kind: 'failed'; reason: string; delivered: boolean };
 }
 

@@ -1,12 +1,14 @@
 import { escapeMarkdown, time, TimestampStyles, userMention } from 'discord.js';
-import { languageName, type LanguageCode } from './languages.js';
+import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
+import type { LanguageCode } from './languages.js';
 import type { LanguageSource } from './settings.js';
 import type { JobRecord } from './job-store.js';
 import type { XttsStatus } from './xtts-client.js';
 
 /**
- * Every text a member reads comes from here, so the wording stays consistent and one place
- * turns an error kind into the member's message.
+ * Every text a member reads is built here, so the wording stays consistent and one place turns an error
+ * kind into the member's message. The texts themselves live in the catalogue (src/i18n/locales/), in the
+ * member's language: a job's own locale, or the `locale` argument (English when absent).
  */
 
 export type FailureKind =
@@ -26,37 +28,42 @@ export interface Failure {
 	kind: FailureKind;
 	/** The API's own error text for a FAILED job (shown to the member: it is about their input). */
 	apiError?: string;
+	/** For a long text: which part failed. */
+	part?: { index: number; total: number };
 }
 
-const SOURCE_LABELS: Record<LanguageSource, string> = {
-	option: 'chosen',
-	channel: 'channel default',
-	server: 'server default',
-	locale: 'your Discord language',
-	default: 'default',
-};
-
-export function languageLabel(language: LanguageCode, source: LanguageSource): string {
-	return `${languageName(language)} — ${SOURCE_LABELS[source]}`;
+/** "German — server default", in the member's language ("Alemán — predeterminado del servidor"). */
+export function languageLabel(language: LanguageCode, source: LanguageSource, locale?: string): string {
+	return t(locale, 'language.label', { language: languageNameFor(language, locale), source: t(locale, `source.${source}`) });
 }
 
 export function progressMessage(job: JobRecord, status: XttsStatus | 'starting'): string {
-	const started = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
-	const phase = status === 'PROCESSING' ? '**Processing** — the model is speaking' : status === 'starting' ? '**Sending** to the voice service' : '**Queued** — waiting for the model';
-	// A relative timestamp shows the elapsed time live in every client, without an edit per second.
-	return `🎙️ Cloning a voice for ${userMention(job.requesterId)}… ${phase}\nStarted ${started} · ${languageLabel(job.request.language, job.request.languageSource)}`;
+	const phase = t(job.locale, status === 'PROCESSING' ? 'progress.processing' : status === 'starting' ? 'progress.starting' : 'progress.queued');
+	return runningMessage(job, phase);
 }
 
 export function queuedMessage(job: JobRecord, position: number): string {
+	return runningMessage(job, t(job.locale, 'progress.waiting', { position }));
+}
+
+function runningMessage(job: JobRecord, phase: string): string {
+	// A relative timestamp shows the elapsed time live in every client, without an edit per second.
 	const started = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
-	return `🎙️ Cloning a voice for ${userMention(job.requesterId)}… **Waiting in line** — position ${position}\nStarted ${started} · ${languageLabel(job.request.language, job.request.languageSource)}`;
+	const part = job.parts ? t(job.locale, 'progress.part', { part: (job.partIndex ?? 0) + 1, total: job.parts.length }) : '';
+	return t(job.locale, 'progress', {
+		member: userMention(job.requesterId),
+		phase: `${phase}${part}`,
+		started,
+		language: languageLabel(job.request.language, job.request.languageSource, job.locale),
+	});
 }
 
 export function cancelledMessage(job: JobRecord, reachedApi: boolean): string {
-	const billing = reachedApi
-		? 'The voice service has no way to stop a job, so it may still be billed.'
-		: 'It had not been sent to the voice service yet, so nothing was spent.';
-	return `🚫 Cancelled by ${userMention(job.requesterId)}. ${billing}\n${quoteText(job.request.text)}`;
+	return t(job.locale, 'cancelled', {
+		member: userMention(job.requesterId),
+		billing: t(job.locale, reachedApi ? 'cancelled.billed' : 'cancelled.free'),
+		quote: quoteText(job.request.text),
+	});
 }
 
 export function quoteText(text: string, max = 300): string {
@@ -65,84 +72,70 @@ export function quoteText(text: string, max = 300): string {
 	return `> ${escapeMarkdown(shortened)}`;
 }
 
-export function speakerHint(seconds: number | undefined): string | undefined {
+export function speakerHint(seconds: number | undefined, locale?: string): string | undefined {
 	if (seconds === undefined) return undefined;
-	if (seconds < 3) return `💡 Your voice sample is ${seconds.toFixed(1)} s long; 3–10 s of clear speech gives a closer clone.`;
-	if (seconds > 10) return `💡 Your voice sample is ${Math.round(seconds)} s long; 3–10 s of clear speech is all the model needs.`;
+	if (seconds < 3) return t(locale, 'hint.short', { seconds: formatDecimal(seconds, 1, locale) });
+	if (seconds > 10) return t(locale, 'hint.long', { seconds: Math.round(seconds) });
 	return undefined;
 }
 
-export function resultMessage(job: JobRecord, options: { tooLarge?: { url: string; bytes?: number; limit: number } } = {}): string {
+export function resultMessage(
+	job: JobRecord,
+	options: { tooLarge?: { url: string; bytes?: number; limit: number }; voiceMessageUrl?: string } = {},
+): string {
+	const locale = job.locale;
 	const lines = [
-		`🗣️ Cloned voice for ${userMention(job.requesterId)} · ${languageLabel(job.request.language, job.request.languageSource)}`,
+		t(locale, 'result', { member: userMention(job.requesterId), language: languageLabel(job.request.language, job.request.languageSource, locale) }),
 		quoteText(job.request.text),
 	];
 	if (options.tooLarge) {
 		const { url, bytes, limit } = options.tooLarge;
-		const size = bytes === undefined ? 'larger than' : `${formatBytes(bytes)}, over`;
-		lines.push(`📎 The audio is ${size} this channel's ${formatBytes(limit)} upload limit, so here is the link instead: ${url}`);
+		lines.push(
+			bytes === undefined
+				? t(locale, 'result.linkUnknownSize', { limit: formatBytes(limit, locale), url })
+				: t(locale, 'result.link', { size: formatBytes(bytes, locale), limit: formatBytes(limit, locale), url }),
+		);
 	}
-	const hint = speakerHint(job.request.speakerSeconds);
+	if (options.voiceMessageUrl) lines.push(t(locale, 'result.voiceMessage', { url: options.voiceMessageUrl }));
+	const hint = speakerHint(job.request.speakerSeconds, locale);
 	if (hint) lines.push(hint);
 	return lines.join('\n');
 }
 
-export function failureMessage(failure: Failure, reference: { jobId: string; requestId?: string }): string {
-	const ref = `Reference: \`${reference.jobId}\`${reference.requestId ? ` · request \`${reference.requestId}\`` : ''}`;
-	switch (failure.kind) {
-		case 'balance':
-			return `❌ The voice service account behind this bot has run out of balance, so no voice can be cloned right now. Please tell the server's admins or the bot's host.\n${ref}`;
-		case 'auth':
-			return `❌ The bot is misconfigured: the voice service refused its credentials. Please tell the bot's host.\n${ref}`;
-		case 'unavailable':
-			return `❌ The voice service is unavailable right now. Please try again later.\n${ref}`;
-		case 'busy':
-			return `⏳ The voice service is busy. Please try again in a minute.\n${ref}`;
-		case 'failed':
-			return `❌ The voice service could not clone this: ${escapeMarkdown((failure.apiError ?? 'no reason given').slice(0, 300))}\nA clear 3–10 s recording of one voice works best.\n${ref}`;
-		case 'provider-error':
-			return `❌ The voice service had an internal error (you were not charged). Please try again.\n${ref}`;
-		case 'timeout':
-			return `⌛ The voice service took too long and the bot stopped waiting. Please try again later.\n${ref}`;
-		case 'network':
-			return `❌ The bot could not reach the voice service. Please try again in a few minutes.\n${ref}`;
-		case 'interrupted':
-			return `❌ The bot restarted while sending this request, so it was not completed. Please run the command again.\n${ref}`;
-		case 'download':
-			return `❌ The audio was made but the bot could not fetch it from the voice service. Please try again.\n${ref}`;
-		case 'internal':
-			return `❌ Something went wrong on the bot's side. Please try again; if it keeps happening, give the bot's host this reference.\n${ref}`;
-	}
+/** The member's message for a failure, then the reference to give the host. The runner passes `job.locale`. */
+export function failureMessage(failure: Failure, reference: { jobId: string; requestId?: string }, locale?: string): string {
+	const ref = `${t(locale, 'failure.reference', { reference: reference.jobId })}${reference.requestId ? t(locale, 'failure.request', { requestId: reference.requestId }) : ''}`;
+	const text =
+		failure.kind === 'failed'
+			? t(locale, 'failure.failed', { reason: escapeMarkdown((failure.apiError ?? t(locale, 'failure.noReason')).slice(0, 300)) })
+			: t(locale, `failure.${failure.kind}`);
+	const part = failure.part ? `\n${t(locale, 'failure.part', { part: failure.part.index + 1, total: failure.part.total })}` : '';
+	return `${text}${part}\n${ref}`;
 }
 
 /** Answers when a request can't start now: private, immediate, nothing spent. */
 export const refusal = {
-	memberBusy: (limit: number) =>
-		limit === 1
-			? '⏳ You already have a clone in progress. Please wait for it to finish before starting another.'
-			: `⏳ You already have ${limit} clones in progress, the most this server allows. Please wait for one to finish.`,
-	cooldown: (retryAfterMs: number) => `⏳ Please wait ${Math.ceil(retryAfterMs / 1000)} s before your next clone.`,
-	serverBusy: (limit: number) => `⏳ This server already has ${limit} clones in progress, the most it allows. Please try again in a moment.`,
-	balance: () =>
-		"❌ The voice service account behind this bot has run out of balance, so no voice can be cloned right now. Please tell the server's admins or the bot's host.",
-	stopping: () => '🔄 The bot is restarting. Please try again in a minute.',
+	memberBusy: (limit: number, locale?: string) => (limit === 1 ? t(locale, 'refusal.memberBusyOne') : t(locale, 'refusal.memberBusy', { limit })),
+	cooldown: (retryAfterMs: number, locale?: string) => t(locale, 'refusal.cooldown', { seconds: Math.ceil(retryAfterMs / 1000) }),
+	serverBusy: (limit: number, locale?: string) => t(locale, 'refusal.serverBusy', { limit }),
+	balance: (locale?: string) => t(locale, 'failure.balance'),
+	stopping: (locale?: string) => t(locale, 'refusal.stopping'),
 };
 
 /** Answers to input a member can fix: private, immediate, and nothing is spent at the API. */
 export const invalidInput = {
-	emptyText: () => '✏️ Please type the line to say: the text is empty.',
-	textTooLong: (length: number, max: number) => `✏️ The text is ${length} characters long; the limit is ${max}. Please shorten it.`,
-	notAudio: (name: string) =>
-		`🎧 \`${escapeMarkdown(name)}\` is not an audio file the voice service can read. Please attach a WAV, MP3, M4A, OGG or FLV recording of the voice (3–10 s of clear speech).`,
-	wrongExtension: (name: string) =>
-		`🎧 \`${escapeMarkdown(name)}\` doesn't have a supported file type. Please attach a .wav, .mp3, .m4a, .ogg or .flv recording of the voice.`,
-	tooLarge: (bytes: number, max: number) => `🎧 The voice file is ${formatBytes(bytes)}; the limit is ${formatBytes(max)}. A 3–10 s clip is plenty.`,
-	tooShort: (seconds: number) => `🎧 The voice sample is only ${seconds.toFixed(1)} s long. Please attach at least 1 s (3–10 s of clear speech works best).`,
-	unreadable: () => '🎧 The bot could not read the attached file from Discord. Please attach it again.',
+	emptyText: (locale?: string) => t(locale, 'invalid.emptyText'),
+	textTooLong: (length: number, max: number, locale?: string) => t(locale, 'invalid.textTooLong', { length, max }),
+	notAudio: (name: string, locale?: string) => t(locale, 'invalid.notAudio', { name: escapeMarkdown(name) }),
+	wrongExtension: (name: string, locale?: string) => t(locale, 'invalid.wrongExtension', { name: escapeMarkdown(name) }),
+	tooLarge: (bytes: number, max: number, locale?: string) => t(locale, 'invalid.tooLarge', { size: formatBytes(bytes, locale), max: formatBytes(max, locale) }),
+	tooShort: (seconds: number, locale?: string) => t(locale, 'invalid.tooShort', { seconds: formatDecimal(seconds, 1, locale) }),
+	unreadable: (locale?: string) => t(locale, 'invalid.unreadable'),
 };
 
-export function formatBytes(bytes: number): string {
-	if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
-	if (bytes >= 1024) return `${Math.round(bytes / 1024)} KiB`;
-	return `${bytes} bytes`;
+export function formatBytes(bytes: number, locale?: string): string {
+	const MiB = 1024 * 1024;
+	if (bytes >= MiB) return t(locale, 'bytes.mib', { value: formatDecimal(bytes / MiB, bytes % MiB === 0 ? 0 : 1, locale) });
+	if (bytes >= 1024) return t(locale, 'bytes.kib', { value: Math.round(bytes / 1024) });
+	return t(locale, 'bytes.bytes', { value: bytes });
 }

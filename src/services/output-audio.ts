@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from '../logger.js';
+import { joinAudio } from './audio-join.js';
 import { outputFileName } from './audio.js';
+import { toVoiceMessage, type VoiceMessage } from './voice-message.js';
 import { XttsError, type XttsClient } from './xtts-client.js';
 
 /**
@@ -15,6 +17,10 @@ export type PreparedAudio =
 
 export interface AudioPreparer {
 	prepare(mediaUrl: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
+	/** The audio as a Discord voice message (Ogg/Opus, duration, waveform); undefined without ffmpeg or when it fails. */
+	voiceMessage(audio: Buffer, uploadLimit: number, signal?: AbortSignal): Promise<VoiceMessage | undefined>;
+	/** The parts of a long text, joined in order with a short pause, as one file (or, too large, the first part's link). */
+	prepareJoined(mediaUrls: readonly string[], uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
 }
 
 /** The most we download to transcode: about 18 minutes of 24 kHz 16-bit mono WAV. */
@@ -25,7 +31,37 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 	const { xtts, ffmpegPath } = options;
 	const log = options.logger.child({ component: 'output-audio' });
 
+	async function fit(data: Buffer, name: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio> {
+		if (data.length <= uploadLimit) return { kind: 'file', file: { name, data }, transcoded: false };
+		if (ffmpegPath) {
+			try {
+				const opus = await transcodeToOpus(ffmpegPath, data, uploadLimit, signal);
+				if (opus) return { kind: 'file', file: { name: 'clone.ogg', data: opus }, transcoded: true };
+			} catch (transcodeError) {
+				log.warn({ err: transcodeError }, 'ffmpeg could not transcode the output');
+			}
+		}
+		return { kind: 'link', bytes: data.length };
+	}
+
 	return {
+		async voiceMessage(audio, uploadLimit, signal) {
+			if (!ffmpegPath) return undefined;
+			try {
+				return await toVoiceMessage(audio, ffmpegPath, { maxBytes: uploadLimit, signal });
+			} catch (error) {
+				log.warn({ err: error }, 'could not make a voice message; sending an audio file');
+				return undefined;
+			}
+		},
+
+		async prepareJoined(mediaUrls, uploadLimit, signal) {
+			const parts: Buffer[] = [];
+			for (const url of mediaUrls) parts.push(await xtts.downloadMedia(url, { maxBytes: MAX_TRANSCODE_INPUT_BYTES, ...(signal ? { signal } : {}) }));
+			const joined = await joinAudio(parts, ffmpegPath ? { ffmpegPath } : {});
+			return fit(joined.data, `clone.${joined.ext}`, uploadLimit, signal);
+		},
+
 		async prepare(mediaUrl, uploadLimit, signal) {
 			try {
 				const data = await xtts.downloadMedia(mediaUrl, { maxBytes: uploadLimit, ...(signal ? { signal } : {}) });

@@ -23,12 +23,12 @@ export interface SpeakerAttachment {
 export type SpeakerVerdict = { ok: true; format: SpeakerFormat; seconds: number | undefined } | { ok: false; message: string };
 
 /** The checks that need no download: run first, answered at once. */
-export function checkSpeakerMetadata(attachment: SpeakerAttachment): SpeakerVerdict | undefined {
-	if (!isAudioContentType(attachment.contentType)) return { ok: false, message: invalidInput.notAudio(attachment.name) };
-	if (!speakerFormatForFileName(attachment.name)) return { ok: false, message: invalidInput.wrongExtension(attachment.name) };
-	if (attachment.size > MAX_SPEAKER_BYTES) return { ok: false, message: invalidInput.tooLarge(attachment.size, MAX_SPEAKER_BYTES) };
+export function checkSpeakerMetadata(attachment: SpeakerAttachment, locale?: string): SpeakerVerdict | undefined {
+	if (!isAudioContentType(attachment.contentType)) return { ok: false, message: invalidInput.notAudio(attachment.name, locale) };
+	if (!speakerFormatForFileName(attachment.name)) return { ok: false, message: invalidInput.wrongExtension(attachment.name, locale) };
+	if (attachment.size > MAX_SPEAKER_BYTES) return { ok: false, message: invalidInput.tooLarge(attachment.size, MAX_SPEAKER_BYTES, locale) };
 	if (attachment.duration !== null && attachment.duration < MIN_SPEAKER_SECONDS) {
-		return { ok: false, message: invalidInput.tooShort(attachment.duration) };
+		return { ok: false, message: invalidInput.tooShort(attachment.duration, locale) };
 	}
 	return undefined;
 }
@@ -36,7 +36,7 @@ export function checkSpeakerMetadata(attachment: SpeakerAttachment): SpeakerVerd
 /** Fetches just the head of the file and judges it by its bytes. */
 export async function checkSpeakerContent(
 	attachment: SpeakerAttachment,
-	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal },
+	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal; /** The member's Discord locale, for the answer. */ locale?: string },
 ): Promise<SpeakerVerdict> {
 	let head: Buffer;
 	try {
@@ -47,11 +47,11 @@ export async function checkSpeakerContent(
 			signal: options.signal,
 		}));
 	} catch {
-		return { ok: false, message: invalidInput.unreadable() };
+		return { ok: false, message: invalidInput.unreadable(options.locale) };
 	}
 	const sniffed = await sniffAudio(head);
-	if (!sniffed?.speakerFormat) return { ok: false, message: invalidInput.notAudio(attachment.name) };
+	if (!sniffed?.speakerFormat) return { ok: false, message: invalidInput.notAudio(attachment.name, options.locale) };
 	const seconds = attachment.duration ?? (sniffed.speakerFormat === 'wav' ? wavDurationSeconds(head) : undefined);
-	if (seconds !== undefined && seconds < MIN_SPEAKER_SECONDS) return { ok: false, message: invalidInput.tooShort(seconds) };
+	if (seconds !== undefined && seconds < MIN_SPEAKER_SECONDS) return { ok: false, message: invalidInput.tooShort(seconds, options.locale) };
 	return { ok: true, format: sniffed.speakerFormat, seconds };
 }

@@ -139,6 +139,8 @@ const OPENERS = `"'“‘„«‹([{¿¡「『（【〔《〈`;
  * a run of full-width CJK enders (。！？；．｡), which need no space after them.
  */
 const SENTENCE_END = new RegExp(`(?:([.!?…‼⁇⁈⁉؟۔।॥]+)|([。！？；．｡]+))[${CLOSERS}]*`, 'gu');
+/** French sets its closing guillemet apart: « Très bien. » (elsewhere » may open a quote, as in German). */
+const FRENCH_CLOSER = /^[ \u00a0\u202f][»›](?=[ ]|$)/u;
 /** A Han, kana or Hangul character: CJK text needs no space after an ASCII full stop either. */
 const CJK_CHAR = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]/u;
 
@@ -167,7 +169,8 @@ const ORDINAL_DOT_LANGUAGES = new Set<LanguageCode>(['de', 'cs', 'pl', 'hu', 'tr
 function sentences(text: string, language: LanguageCode): Piece[] {
 	const ends: number[] = [];
 	for (const match of text.matchAll(SENTENCE_END)) {
-		const end = match.index + match[0].length;
+		let end = match.index + match[0].length;
+		if (language === 'fr') end += FRENCH_CLOSER.exec(text.slice(end, end + 3))?.[0].length ?? 0;
 		if (end >= text.length) break;
 		const next = text[end]!;
 		if (match[2] !== undefined) {

@@ -1,0 +1,125 @@
+import { LANGUAGES } from '../../services/languages.js';
+
+/**
+ * English: the base language and the fallback for every key another file leaves out. Command names and
+ * descriptions in English live in the command definitions themselves (src/commands/*.ts).
+ * Placeholders are `{name}`; the code fills them in (mentions, timestamps and member text already escaped).
+ */
+export default {
+	tag: 'en',
+	discordLocales: ['en-US', 'en-GB'],
+	decimalSeparator: '.',
+	languageNames: LANGUAGES,
+	commands: {},
+	messages: {
+		// Which language a job speaks, and why: "German — server default".
+		'language.label': '{language} — {source}',
+		'source.option': 'chosen',
+		'source.channel': 'channel default',
+		'source.server': 'server default',
+		'source.locale': 'your Discord language',
+		'source.default': 'default',
+
+		// A job while it runs. {started} is a relative timestamp Discord renders in the reader's language ("4 seconds ago").
+		progress: '🎙️ Cloning a voice for {member}… {phase}\nStarted {started} · {language}',
+		'progress.starting': '**Sending** to the voice service',
+		'progress.queued': '**Queued** — waiting for the model',
+		'progress.processing': '**Processing** — the model is speaking',
+		'progress.waiting': '**Waiting in line** — position {position}',
+		'progress.part': ' · part {part}/{total}',
+		cancelled: '🚫 Cancelled by {member}. {billing}\n{quote}',
+		'cancelled.billed': 'The voice service has no way to stop a job, so it may still be billed.',
+		'cancelled.free': 'It had not been sent to the voice service yet, so nothing was spent.',
+
+		// The result.
+		result: '🗣️ Cloned voice for {member} · {language}',
+		'result.link': "📎 The audio is {size}, over this channel's {limit} upload limit, so here is the link instead: {url}",
+		'result.linkUnknownSize': "📎 The audio is larger than this channel's {limit} upload limit, so here is the link instead: {url}",
+		'result.voiceMessage': '🔊 Posted as a voice message: {url}',
+		'hint.short': '💡 Your voice sample is {seconds} s long; 3–10 s of clear speech gives a closer clone.',
+		'hint.long': '💡 Your voice sample is {seconds} s long; 3–10 s of clear speech is all the model needs.',
+
+		// Failures, each followed by the reference line.
+		'failure.reference': 'Reference: `{reference}`',
+		'failure.request': ' · request `{requestId}`',
+		'failure.balance':
+			"❌ The voice service account behind this bot has run out of balance, so no voice can be cloned right now. Please tell the server's admins or the bot's host.",
+		'failure.auth': "❌ The bot is misconfigured: the voice service refused its credentials. Please tell the bot's host.",
+		'failure.unavailable': '❌ The voice service is unavailable right now. Please try again later.',
+		'failure.busy': '⏳ The voice service is busy. Please try again in a minute.',
+		'failure.failed': '❌ The voice service could not clone this: {reason}\nA clear 3–10 s recording of one voice works best.',
+		'failure.noReason': 'no reason given',
+		'failure.part': 'Part {part}/{total} of the text could not be made.',
+		'failure.provider-error': '❌ The voice service had an internal error (you were not charged). Please try again.',
+		'failure.timeout': '⌛ The voice service took too long and the bot stopped waiting. Please try again later.',
+		'failure.network': '❌ The bot could not reach the voice service. Please try again in a few minutes.',
+		'failure.interrupted': '❌ The bot restarted while sending this request, so it was not completed. Please run the command again.',
+		'failure.download': '❌ The audio was made but the bot could not fetch it from the voice service. Please try again.',
+		'failure.internal': "❌ Something went wrong on the bot's side. Please try again; if it keeps happening, give the bot's host this reference.",
+
+		// A request that can't start now.
+		'refusal.memberBusyOne': '⏳ You already have a clone in progress. Please wait for it to finish before starting another.',
+		'refusal.memberBusy': '⏳ You already have {limit} clones in progress, the most this server allows. Please wait for one to finish.',
+		'refusal.cooldown': '⏳ Please wait {seconds} s before your next clone.',
+		'refusal.serverBusy': '⏳ This server already has {limit} clones in progress, the most it allows. Please try again in a moment.',
+		'refusal.stopping': '🔄 The bot is restarting. Please try again in a minute.',
+
+		// Input the member can fix.
+		'invalid.emptyText': '✏️ Please type the line to say: the text is empty.',
+		'invalid.textTooLong': '✏️ The text is {length} characters long; the limit is {max}. Please shorten it.',
+		'invalid.notAudio':
+			'🎧 `{name}` is not an audio file the voice service can read. Please attach a WAV, MP3, M4A, OGG or FLV recording of the voice (3–10 s of clear speech).',
+		'invalid.wrongExtension': "🎧 `{name}` doesn't have a supported file type. Please attach a .wav, .mp3, .m4a, .ogg or .flv recording of the voice.",
+		'invalid.tooLarge': '🎧 The voice file is {size}; the limit is {max}. A 3–10 s clip is plenty.',
+		'invalid.tooShort': '🎧 The voice sample is only {seconds} s long. Please attach at least 1 s (3–10 s of clear speech works best).',
+		'invalid.unreadable': '🎧 The bot could not read the attached file from Discord. Please attach it again.',
+
+		// File sizes.
+		'bytes.mib': '{value} MiB',
+		'bytes.kib': '{value} KiB',
+		'bytes.bytes': '{value} bytes',
+
+		// Buttons under a job's message, and their answers.
+		'button.cancel': 'Cancel',
+		'button.again': 'Again',
+		'button.delete': 'Delete',
+		'button.expired': '⌛ This button has expired.',
+		'button.cancelNotYours': '🚫 Only the member who asked for this clone can cancel it.',
+		'button.alreadyFinished': 'ℹ️ This clone has already finished.',
+		'button.deleteNotAllowed': '🚫 Only the member who asked for this clone, or a moderator with Manage Messages, can delete it.',
+		'button.speakerExpired': '⌛ The voice file’s link has expired, so it can’t be used again. Please run `/clone` and attach the file once more.',
+
+		// "Clone this voice" and its form.
+		'voice.noAudio':
+			'🎧 This message has no audio to clone. Use it on a message with a voice message or an audio file (WAV, MP3, M4A, OGG or FLV), or run `/clone` and attach one.',
+		'voice.modalTitle': 'Clone this voice',
+		'voice.textLabel': 'What should the voice say?',
+		'voice.languageLabel': 'Language (optional)',
+		'voice.languagePlaceholder': 'en, de, fr, es… or a name like German',
+		'voice.expired': '⌛ This form has expired. Please use "Clone this voice" on the message again.',
+		'voice.unknownLanguage': '🌐 "{text}" is not a language the voice service speaks. Use one of: {codes}.',
+
+		// /clone-settings (moderators).
+		'settings.guildOnly': 'These settings belong to a server: run this command in one.',
+		'settings.pickListed': 'Please pick one of the listed languages.',
+		'settings.languageSetChannel': '✅ /clone now speaks **{language}** in {channel} unless a member picks a language.',
+		'settings.languageSetServer': '✅ /clone now speaks **{language}** in this server unless a member picks a language or a channel has its own.',
+		'settings.resetChannel': '✅ Removed the language setting for {channel}. It follows the server default again.',
+		'settings.resetServer': '✅ Removed the language setting for this server. /clone falls back to channel settings, then each member’s Discord language.',
+		'settings.noSettingChannel': 'ℹ️ {channel} had no language setting.',
+		'settings.noSettingServer': 'ℹ️ This server had no language setting.',
+		'settings.limitsSaved': '✅ Limits saved. {limits}',
+		'settings.limits': "Limits: {clones} at a time per member, {perServer} per server, {cooldown} s between a member's clones.",
+		'settings.clones': { one: '{count} clone', other: '{count} clones' },
+		'settings.changedBy': '— set by {member} {when}',
+		'settings.showTitle': '**/clone language settings**',
+		'settings.showServerDefault': 'Server default: {value}',
+		'settings.showNoServerDefault': '*none* (each member’s Discord language, else English)',
+		'settings.showOverrides': 'Channel overrides:\n{list}',
+		'settings.showMoreOverrides': '…and {count} more',
+		'settings.showNoOverrides': 'Channel overrides: *none*',
+		'settings.showHere': 'In this channel, /clone without a language speaks **{language}**.',
+		'settings.showDefaults': ' (defaults)',
+		'settings.showOrder': '-# Order: the language option › channel › server › the member’s Discord language › English.',
+	},
+} as const;

@@ -1,0 +1,57 @@
+import { afterEach, expect, it } from 'vitest';
+import { wavDurationSeconds } from '../src/services/audio.js';
+import { DEFAULT_PAUSE_MS } from '../src/services/audio-join.js';
+import { normalizeText, splitText } from '../src/services/text-split.js';
+import { makeWav } from './fakes/xtts-api.js';
+import { contentOf, startHarness, type Harness } from './helpers/harness.js';
+
+/** Long text end to end: split at sentences, one request per part in order, one joined file. */
+
+let h: Harness;
+afterEach(async () => {
+	await h?.close();
+});
+
+const isFinal = (content: string) => !content.startsWith('🎙️');
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog near the riverbank at dawn. ';
+const LONG_TEXT = SENTENCE.repeat(17).trim(); // ~1200 characters
+
+it('a 1200-character text becomes parts spoken in order and joined into one audio file', async () => {
+	h = await startHarness();
+	const partSeconds = 0.5;
+	h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'], media: makeWav({ seconds: partSeconds, sampleRate: 24_000 }) };
+	expect(LONG_TEXT.length).toBeGreaterThan(1_100);
+
+	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
+	const final = await run.edit(isFinal, 10_000);
+
+	const expectedParts = splitText(LONG_TEXT, 'en');
+	expect(expectedParts.length).toBeGreaterThan(1);
+	const sent = h.xtts.generateRequests().map((request) => (request.body as { text: string }).text);
+	expect(sent).toEqual(expectedParts);
+	expect(sent.every((part) => part.length <= 250)).toBe(true);
+	expect(sent.join(' ')).toBe(normalizeText(LONG_TEXT));
+
+	expect(final.files).toHaveLength(1);
+	expect(final.files[0]?.filename).toBe('clone.wav');
+	const expected = expectedParts.length * partSeconds + (expectedParts.length - 1) * (DEFAULT_PAUSE_MS / 1000);
+	expect(wavDurationSeconds(final.files[0]!.data)).toBeCloseTo(expected, 2);
+	expect(contentOf(final)).toContain('Cloned voice for');
+	// Progress names the part being spoken.
+	const progress = run.webhookRequests().map(contentOf).filter((content) => content.startsWith('🎙️'));
+	expect(progress.some((content) => content.includes(` · part 2/${expectedParts.length}`))).toBe(true);
+	expect(progress.some((content) => content.includes(` · part ${expectedParts.length}/${expectedParts.length}`))).toBe(true);
+});
+
+it('when one part fails, the member is told which', async () => {
+	h = await startHarness();
+	h.xtts.nextJob = { script: ['COMPLETED'] };
+	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
+	await h.xtts.waitForRequest((request) => request.method === 'POST');
+	h.xtts.nextJob = { script: ['FAILED'], error: 'Speaker audio could not be decoded' };
+	const final = await run.edit(isFinal, 10_000);
+	expect(contentOf(final)).toContain('could not clone this: Speaker audio could not be decoded');
+	expect(contentOf(final)).toMatch(/Part 2\/\d+ of the text could not be made/);
+	expect(h.xtts.generateRequests()).toHaveLength(2);
+});
