@@ -47,7 +47,7 @@ it('registers in one server when DISCORD_GUILD_ID is set (instant, for developme
 it('defines the documented options', () => {
 	const clone = definitions.find((definition) => definition.name === 'clone') as RESTPostAPIChatInputApplicationCommandsJSONBody;
 	const options = Object.fromEntries((clone.options ?? []).map((option) => [option.name, option as unknown as Record<string, unknown>]));
-	expect(Object.keys(options)).toEqual(['speaker', 'text', 'language', 'cleanup_voice']);
+	expect(Object.keys(options)).toEqual(['speaker', 'text', 'language', 'cleanup_voice', 'voice_message']);
 	expect(options.speaker).toMatchObject({ type: 11, required: true });
 	expect(options.text).toMatchObject({ type: 3, required: true, max_length: 2000 });
 	expect((options.language?.choices as { value: string }[]).map((choice) => choice.value)).toEqual([

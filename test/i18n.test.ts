@@ -57,7 +57,7 @@ describe('localized command definitions', () => {
 		const clone = definition('clone');
 		expect(clone.name_localizations?.de).toBe('klonen');
 		expect(clone.description_localizations?.de).toBe('Einen Satz mit der Stimme aus einem Audioclip sprechen');
-		expect(clone.options!.map((child) => child.name_localizations?.de)).toEqual(['stimme', 'text', 'sprache', 'stimme_bereinigen']);
+		expect(clone.options!.map((child) => child.name_localizations?.de)).toEqual(['stimme', 'text', 'sprache', 'stimme_bereinigen', 'sprachnachricht']);
 		expect(option(clone, 'text').description_localizations?.de).toBe('Was die Stimme sagen soll');
 		const language = option(clone, 'language');
 		expect(language.choices!.find((choice) => choice.value === 'de')?.name_localizations).toMatchObject({ de: 'Deutsch', fr: 'Allemand', 'es-ES': 'Alemán', 'es-419': 'Alemán', 'pt-BR': 'Alemão' });

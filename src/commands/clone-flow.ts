@@ -33,6 +33,8 @@ export interface CloneInput {
 	/** The member's explicit choice; null lets the settings decide. */
 	language: LanguageCode | null;
 	cleanupVoice: boolean;
+	/** The member's explicit choice; null follows the server's default. */
+	voiceMessage?: boolean | null;
 }
 
 export async function startClone(interaction: CloneInteraction, context: CommandContext, input: CloneInput): Promise<void> {
@@ -91,6 +93,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 			language: resolved.language,
 			languageSource: resolved.source,
 			cleanupVoice: input.cleanupVoice,
+			voiceMessage: input.voiceMessage ?? (await context.settings.voiceMessagesByDefault(interaction.guildId)),
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
 		},
 		...longTextParts(text, resolved.language),

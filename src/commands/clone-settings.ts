@@ -92,6 +92,12 @@ export const cloneSettingsCommand = {
 				},
 				{
 					type: ApplicationCommandOptionType.Subcommand,
+					name: 'voice-messages',
+					description: 'Whether /clone posts results as voice messages by default',
+					options: [{ type: ApplicationCommandOptionType.Boolean, name: 'enabled', description: 'On: voice messages; off: audio files', required: true }],
+				},
+				{
+					type: ApplicationCommandOptionType.Subcommand,
 					name: 'show',
 					description: 'Show the language settings and what /clone would use here',
 				},
@@ -154,6 +160,13 @@ export const cloneSettingsCommand = {
 				await reply(interaction, Object.keys(changes).length > 0 ? t(locale, 'settings.limitsSaved', { limits: described }) : described);
 				return;
 			}
+			case 'voice-messages': {
+				const enabled = interaction.options.getBoolean('enabled', true);
+				await context.settings.setVoiceMessages(guildId, enabled, interaction.user.id);
+				context.logger.info({ guildId, enabled, by: interaction.user.id }, 'voice message default changed');
+				await reply(interaction, t(locale, enabled ? 'settings.voiceMessagesOn' : 'settings.voiceMessagesOff'));
+				return;
+			}
 			case 'show':
 				await reply(interaction, await describeSettings(interaction, context, guildId));
 				return;
@@ -193,6 +206,7 @@ async function describeSettings(interaction: ChatInputCommandInteraction, contex
 		overrides.length > 0 ? t(locale, 'settings.showOverrides', { list }) : t(locale, 'settings.showNoOverrides'),
 		t(locale, 'settings.showHere', { language: languageLabel(here.language, here.source, locale) }),
 		`${describeLimits(await context.settings.limitsFor(guildId), locale)}${settings.limits ? ` ${changedBy(settings.limits, locale)}` : t(locale, 'settings.showDefaults')}`,
+		t(locale, 'settings.showVoiceMessages', { value: t(locale, settings.voiceMessages?.enabled ? 'settings.asVoiceMessage' : 'settings.asAudioFile') }),
 		t(locale, 'settings.showOrder'),
 	];
 	return lines.join('\n');

@@ -40,6 +40,11 @@ export const cloneCommand = {
 				name: 'cleanup_voice',
 				description: 'Remove background noise from the sample first (for noisy microphone recordings)',
 			},
+			{
+				type: ApplicationCommandOptionType.Boolean,
+				name: 'voice_message',
+				description: 'Post the result as a Discord voice message',
+			},
 		],
 	}),
 
@@ -51,6 +56,7 @@ export const cloneCommand = {
 			text: interaction.options.getString('text', true),
 			language: isLanguageCode(language) ? language : null,
 			cleanupVoice: interaction.options.getBoolean('cleanup_voice') ?? false,
+			voiceMessage: interaction.options.getBoolean('voice_message'),
 		});
 	},
 } satisfies Command;

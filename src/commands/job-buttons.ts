@@ -54,6 +54,7 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 				text: job.request.text,
 				language: job.request.language,
 				cleanupVoice: job.request.cleanupVoice,
+				voiceMessage: job.request.voiceMessage ?? null,
 			});
 			return true;
 		}

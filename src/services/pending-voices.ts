@@ -22,7 +22,10 @@ export function createPendingVoices(store: Keyv): PendingVoices {
 			return key;
 		},
 		async take(key) {
-			return (await store.get(`pending-voice:${key}`)) as SpeakerAttachment | undefined;
+			const speaker = (await store.get(`pending-voice:${key}`)) as SpeakerAttachment | undefined;
+			// One form, one request: a second submit of the same form finds nothing.
+			if (speaker) await store.delete(`pending-voice:${key}`);
+			return speaker;
 		},
 	};
 }

@@ -33,10 +33,17 @@ export const LIMIT_BOUNDS: Readonly<Record<keyof Limits, { min: number; max: num
 
 export type LimitsSetting = Partial<Limits> & { by: string; at: string };
 
+export interface VoiceMessagesSetting {
+	enabled: boolean;
+	by: string;
+	at: string;
+}
+
 export interface GuildSettings {
 	language: LanguageSetting | undefined;
 	channels: Record<string, LanguageSetting>;
 	limits: LimitsSetting | undefined;
+	voiceMessages: VoiceMessagesSetting | undefined;
 }
 
 interface StoredGuildSettingsV1 {
@@ -44,6 +51,7 @@ interface StoredGuildSettingsV1 {
 	language?: LanguageSetting;
 	channels: Record<string, LanguageSetting>;
 	limits?: LimitsSetting;
+	voiceMessages?: VoiceMessagesSetting;
 }
 
 export type LanguageSource = 'option' | 'channel' | 'server' | 'locale' | 'default';
@@ -74,6 +82,9 @@ export interface SettingsService {
 	setLimits(guildId: string, changes: Partial<Limits>, by: string): Promise<Limits>;
 	/** The server's limits, its own where set, else the defaults. */
 	limitsFor(guildId: string | null): Promise<Limits>;
+	/** Whether /clone posts voice messages by default in this server. */
+	setVoiceMessages(guildId: string, enabled: boolean, by: string): Promise<void>;
+	voiceMessagesByDefault(guildId: string | null): Promise<boolean>;
 	/** Drops overrides for channels that no longer exist. */
 	forgetChannels(guildId: string, channelIds: readonly string[]): Promise<void>;
 	resolveLanguage(context: LanguageContext): Promise<ResolvedLanguage>;
@@ -87,16 +98,17 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 
 	async function read(guildId: string): Promise<GuildSettings> {
 		const stored = (await store.get(key(guildId))) as StoredGuildSettingsV1 | undefined;
-		if (!stored || stored.v !== 1) return { language: undefined, channels: {}, limits: undefined };
+		if (!stored || stored.v !== 1) return { language: undefined, channels: {}, limits: undefined, voiceMessages: undefined };
 		return {
 			language: validSetting(stored.language),
 			channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),
 			limits: stored.limits,
+			voiceMessages: stored.voiceMessages,
 		};
 	}
 
 	async function write(guildId: string, settings: GuildSettings): Promise<void> {
-		if (!settings.language && !settings.limits && Object.keys(settings.channels).length === 0) {
+		if (!settings.language && !settings.limits && !settings.voiceMessages && Object.keys(settings.channels).length === 0) {
 			await store.delete(key(guildId));
 			return;
 		}
@@ -105,6 +117,7 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 			channels: settings.channels,
 			...(settings.language ? { language: settings.language } : {}),
 			...(settings.limits ? { limits: settings.limits } : {}),
+			...(settings.voiceMessages ? { voiceMessages: settings.voiceMessages } : {}),
 		};
 		await store.set(key(guildId), value);
 	}
@@ -163,6 +176,16 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 		async limitsFor(guildId) {
 			if (!guildId) return { ...DEFAULT_LIMITS };
 			return withDefaults((await read(guildId)).limits);
+		},
+
+		async setVoiceMessages(guildId, enabled, by) {
+			await update(guildId, (settings) => {
+				settings.voiceMessages = { enabled, by, at: now().toISOString() };
+			});
+		},
+
+		async voiceMessagesByDefault(guildId) {
+			return guildId ? ((await read(guildId)).voiceMessages?.enabled ?? false) : false;
 		},
 
 		async forgetChannels(guildId, channelIds) {

@@ -121,5 +121,10 @@ export default {
 		'settings.showHere': 'In this channel, /clone without a language speaks **{language}**.',
 		'settings.showDefaults': ' (defaults)',
 		'settings.showOrder': '-# Order: the language option › channel › server › the member’s Discord language › English.',
+		'settings.voiceMessagesOn': '✅ /clone now posts results as voice messages by default (members can change it with the voice_message option).',
+		'settings.voiceMessagesOff': '✅ /clone now posts results as audio files by default.',
+		'settings.showVoiceMessages': 'Results: {value}',
+		'settings.asVoiceMessage': 'as voice messages',
+		'settings.asAudioFile': 'as audio files',
 	},
 } as const;
