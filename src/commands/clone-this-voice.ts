@@ -79,15 +79,16 @@ export const cloneThisVoiceCommand = {
 	},
 
 	async submit(interaction: ModalSubmitInteraction, context: CommandContext): Promise<void> {
-		const speaker = await context.pendingVoices.take(interaction.customId.slice(MODAL_PREFIX.length));
-		if (!speaker) {
-			await replyPrivately(interaction, t(interaction.locale, 'voice.expired'));
-			return;
-		}
 		const languageText = interaction.fields.getTextInputValue('language').trim();
 		const language = languageText ? parseLanguage(languageText) : null;
 		if (language === undefined) {
 			await replyPrivately(interaction, t(interaction.locale, 'voice.unknownLanguage', { text: languageText.slice(0, 20), codes: LANGUAGE_CODES.join(', ') }));
+			return;
+		}
+		// Taken only once the form is valid, so a typo doesn't use it up.
+		const speaker = await context.pendingVoices.take(interaction.customId.slice(MODAL_PREFIX.length));
+		if (!speaker) {
+			await replyPrivately(interaction, t(interaction.locale, 'voice.expired'));
 			return;
 		}
 		await startClone(interaction, context, { speaker, text: interaction.fields.getTextInputValue('text'), language, cleanupVoice: false });
