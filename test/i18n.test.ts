@@ -8,7 +8,6 @@ import {
 	type APIInteraction,
 	type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../src/commands/index.js';
 import { parseLanguage } from '../src/commands/clone-this-voice.js';
