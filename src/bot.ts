@@ -16,7 +16,8 @@ import { failureMessage, refusal } from './services/messages.js';
 import { createSettingsService, type SettingsService } from './services/settings.js';
 import { createStores, type Stores } from './services/store.js';
 import { createXttsClient } from './services/xtts-client.js';
-import { createAudioPreparer, detectFfmpeg } from './services/output-audio.js';
+import { detectFfmpeg } from './services/ffmpeg.js';
+import { createAudioPreparer } from './services/output-audio.js';
 import { callbackUrl, startWebhookServer, type HealthReport, type WebhookServer } from './services/webhook-server.js';
 
 export interface BotOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFfmpeg } from '../src/services/output-audio.js';
+import { detectFfmpeg } from '../src/services/ffmpeg.js';
 import { computeWaveform, toVoiceMessage, VoiceMessageError, waveformPoints } from '../src/services/voice-message.js';
 import { makeWav } from './fakes/xtts-api.js';
 

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runFfmpeg } from './ffmpeg.js';
 
 /**
  * Joins the audio of a text spoken in several parts (see text-split.ts) into one clip, in order, with
@@ -12,7 +12,6 @@ import { join } from 'node:path';
 export const DEFAULT_PAUSE_MS = 350;
 /** A pause longer than this is surely a mistake (and would cost memory for nothing). */
 const MAX_PAUSE_MS = 10_000;
-const FFMPEG_TIMEOUT_MS = 120_000;
 
 export type AudioJoinErrorKind =
 	/** No parts were given. */
@@ -214,61 +213,3 @@ async function joinWithFfmpeg(parts: Buffer[], ffmpegPath: string, pauseMs: numb
 	}
 }
 
-export class FfmpegError extends Error {
-	override readonly name = 'FfmpegError';
-	constructor(
-		message: string,
-		/** ffmpeg's exit code; null when it was killed (timeout, abort, output limit) or never started. */
-		readonly exitCode: number | null,
-		readonly stderr: string,
-		options?: { cause?: unknown },
-	) {
-		super(message, options);
-	}
-}
-
-export interface RunFfmpegOptions {
-	/** Written to ffmpeg's stdin (for `-i pipe:0`). */
-	input?: Buffer | undefined;
-	signal?: AbortSignal | undefined;
-	timeoutMs?: number | undefined;
-	/** ffmpeg is killed, and the call fails, once its stdout passes this many bytes. */
-	maxOutputBytes?: number | undefined;
-}
-
-/** Runs ffmpeg quietly and resolves its stdout; rejects with FfmpegError when it fails. */
-export function runFfmpeg(ffmpegPath: string, args: string[], options: RunFfmpegOptions = {}): Promise<Buffer> {
-	const maxOutputBytes = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
-	return new Promise((resolve, reject) => {
-		const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], {
-			stdio: ['pipe', 'pipe', 'pipe'],
-			timeout: options.timeoutMs ?? FFMPEG_TIMEOUT_MS,
-			killSignal: 'SIGKILL',
-			...(options.signal ? { signal: options.signal } : {}),
-		});
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let overLimit = false;
-		let stderr = '';
-		child.stdout.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > maxOutputBytes) {
-				overLimit = true;
-				child.kill('SIGKILL');
-			} else chunks.push(chunk);
-		});
-		child.stderr.on('data', (chunk: Buffer) => {
-			if (stderr.length < 4_000) stderr += chunk.toString();
-		});
-		child.once('error', (error) => reject(new FfmpegError(`ffmpeg could not run: ${error.message}`, null, stderr, { cause: error })));
-		child.once('close', (code, signal) => {
-			if (overLimit) return reject(new FfmpegError(`ffmpeg's output passed ${maxOutputBytes} bytes`, null, stderr));
-			if (code === 0) return resolve(Buffer.concat(chunks, size));
-			const detail = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300);
-			reject(new FfmpegError(`ffmpeg exited with ${code ?? signal ?? 'an error'}${detail ? `: ${detail}` : ''}`, code, stderr));
-		});
-		// ffmpeg may stop reading early (an error, or killed): that's reported by 'close', not here.
-		child.stdin.on('error', () => undefined);
-		child.stdin.end(options.input);
-	});
-}

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Logger } from '../logger.js';
 import { joinAudio } from './audio-join.js';
 import { outputFileName } from './audio.js';
+import { transcodeToOpus } from './ffmpeg.js';
 import { toVoiceMessage, type VoiceMessage } from './voice-message.js';
 import { XttsError, type XttsClient } from './xtts-client.js';
 
@@ -25,7 +25,6 @@ export interface AudioPreparer {
 
 /** The most we download to transcode: about 18 minutes of 24 kHz 16-bit mono WAV. */
 const MAX_TRANSCODE_INPUT_BYTES = 50 * 1024 * 1024;
-const TRANSCODE_TIMEOUT_MS = 60_000;
 
 export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: string | undefined; logger: Logger }): AudioPreparer {
 	const { xtts, ffmpegPath } = options;
@@ -89,52 +88,3 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 	};
 }
 
-/**
- * Ogg/Opus, 48 kHz mono: what Discord's own voice messages use. Resolves undefined when the result
- * would be over `maxBytes` (ffmpeg is stopped as soon as it is).
- */
-export function transcodeToOpus(ffmpegPath: string, input: Buffer, maxBytes: number, signal?: AbortSignal): Promise<Buffer | undefined> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(
-			ffmpegPath,
-			['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-vn', '-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '48k', '-f', 'ogg', 'pipe:1'],
-			{ stdio: ['pipe', 'pipe', 'pipe'], timeout: TRANSCODE_TIMEOUT_MS, ...(signal ? { signal } : {}) },
-		);
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let overLimit = false;
-		let stderr = '';
-		child.stdout.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > maxBytes) {
-				overLimit = true;
-				child.kill('SIGKILL');
-				return;
-			}
-			chunks.push(chunk);
-		});
-		child.stderr.on('data', (chunk: Buffer) => {
-			if (stderr.length < 2_000) stderr += chunk.toString();
-		});
-		child.once('error', reject);
-		child.once('close', (code) => {
-			if (overLimit) return resolve(undefined);
-			if (code === 0) return resolve(Buffer.concat(chunks, size));
-			reject(new Error(`ffmpeg exited with ${code ?? 'a signal'}: ${stderr.trim().slice(0, 300)}`));
-		});
-		// ffmpeg may stop reading early (an error, or killed): that's reported by 'close', not here.
-		child.stdin.on('error', () => undefined);
-		child.stdin.end(input);
-	});
-}
-
-/** The ffmpeg on the PATH, if it runs and can encode Opus. */
-export function detectFfmpeg(command = 'ffmpeg'): Promise<string | undefined> {
-	return new Promise((resolve) => {
-		const child = spawn(command, ['-hide_banner', '-encoders'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-		let output = '';
-		child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-		child.once('error', () => resolve(undefined));
-		child.once('close', (code) => resolve(code === 0 && /libopus/.test(output) ? command : undefined));
-	});
-}

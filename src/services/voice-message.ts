@@ -1,5 +1,4 @@
-import { runFfmpeg } from './audio-join.js';
-import { transcodeToOpus } from './output-audio.js';
+import { runFfmpeg, transcodeToOpus } from './ffmpeg.js';
 
 /**
  * Turns audio into what a Discord voice message carries (message flag IS_VOICE_MESSAGE): the clip as
