@@ -28,6 +28,8 @@ export interface BotOptions {
 	/** Already opened stores; by default they are opened from STORE_URL. */
 	stores?: Stores;
 	clock?: Clock;
+	/** How long a stop waits for a generate request on the wire (it may be charged) before abandoning it. */
+	stopGraceMs?: number;
 	/** The ffmpeg to transcode oversized outputs with; by default the one on the PATH, if any. null: none. */
 	ffmpegPath?: string | null;
 }
@@ -222,7 +224,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		async stop() {
 			accepting = false;
 			if (adoptTimer) clearInterval(adoptTimer);
-			await runner.stop();
+			await runner.stop(options.stopGraceMs);
 			await ownership.stop();
 			await httpServer?.close();
 			await client.destroy();

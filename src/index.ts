@@ -44,10 +44,14 @@ process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unha
 try {
 	await bot.start();
 } catch (error) {
-	logger.fatal({ err: error }, 'could not connect to Discord (check DISCORD_TOKEN)');
-	await bot.stop().catch(() => undefined);
-	logger.flush();
-	process.exit(1);
+	if (!stopping) {
+		// discord.js rejects a bad token with TokenInvalid; anything else (a port in use, the store) says what it is.
+		const tokenProblem = error instanceof Error && 'code' in error && error.code === 'TokenInvalid';
+		logger.fatal({ err: error }, tokenProblem ? 'could not connect to Discord (check DISCORD_TOKEN)' : 'could not start');
+		await bot.stop().catch(() => undefined);
+		logger.flush();
+		process.exit(1);
+	}
 }
 
 function urlPassword(url: string): string[] {

@@ -20,6 +20,7 @@ export function createLogger(options: {
 			base: { service: 'xtts-discord-bot' },
 			timestamp: pino.stdTimeFunctions.isoTime,
 			formatters: { level: (label) => ({ level: label }) },
+			serializers: { err: serializeError },
 			redact: {
 				paths: ['token', '*.token', 'apiKey', '*.apiKey', 'headers["ocp-apim-subscription-key"]', 'headers.authorization'],
 				censor: REDACTED,
@@ -33,8 +34,24 @@ export function createLogger(options: {
 	);
 }
 
+/** Interaction tokens are credentials for 15 minutes; they appear in Discord webhook and callback URLs. */
+const INTERACTION_TOKEN_IN_URL = /\/(webhooks|interactions)\/(\d+)\/[A-Za-z0-9_.-]{20,}/g;
+
+/**
+ * pino's error serializer, minus what must not be logged: discord.js errors carry the request body
+ * (whole audio files) and the webhook URL (with the interaction token).
+ */
+function serializeError(error: unknown): unknown {
+	const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+	if (serialized && typeof serialized === 'object') {
+		delete serialized.requestBody;
+		delete serialized.rawError;
+	}
+	return serialized;
+}
+
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-	let scrubbed = text;
+	let scrubbed = text.replace(INTERACTION_TOKEN_IN_URL, `/$1/$2/${REDACTED}`);
 	for (const secret of secrets) {
 		if (secret && scrubbed.includes(secret)) scrubbed = scrubbed.split(secret).join(REDACTED);
 	}

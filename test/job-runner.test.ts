@@ -79,7 +79,7 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 		delivery,
 		sleeping: (count: number) => vi.waitFor(() => expect(sleeps).toHaveLength(count), { interval: 1 }),
 		runner: createJobRunner({
-			ownership: { id: 'this-process', ownedElsewhere: async () => false, start: async () => undefined, stop: async () => undefined },
+			ownership: { id: 'this-process', ownedElsewhere: async () => false, claim: async () => true, start: async () => undefined, stop: async () => undefined },
 			xtts,
 			jobs,
 			delivery,
@@ -128,7 +128,23 @@ it('gives up at the deadline with a timeout message, and stops polling', async (
 	await vi.advanceTimersByTimeAsync(5_000);
 	await vi.waitFor(() => expect(delivery.finished).toHaveLength(1));
 	expect(delivery.finished[0]?.content).toContain('took too long');
-	// Polls at 5, 10 and 15 s; the deadline at 20 s comes before a fourth.
-	expect(fake.statusRequests()).toHaveLength(3);
+	// Polls at 5, 10 and 15 s, and one last look at the deadline (20 s); then no more.
+	expect(fake.statusRequests()).toHaveLength(4);
 	expect(store.records.get('cadence-job-1')?.state).toBe('failed');
+	await vi.advanceTimersByTimeAsync(60_000);
+	expect(fake.statusRequests()).toHaveLength(4);
+});
+
+it('a job resumed after the bot was down past its deadline is looked at once, and delivered if ready', async () => {
+	const { runner: jobs, delivery, jobs: store } = runner(5_000, 20_000);
+	const submitted = await createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger }).submit({ speaker: 'https://cdn.example/v.wav', text: 'hi', language: 'en' });
+	await fake.setStatus(submitted.requestId, 'COMPLETED');
+	const longAgo = Date.now() - 60 * 60 * 1000;
+	const job = newJob(longAgo);
+	await store.save({ ...job, state: 'submitted', xtts: { requestId: submitted.requestId, status: 'QUEUED', submittedAt: longAgo } });
+
+	expect(await jobs.resume()).toBe(1);
+	await vi.waitFor(() => expect(delivery.finished).toHaveLength(1));
+	expect(delivery.finished[0]?.file?.name).toBe('clone.wav');
+	expect(fake.statusRequests(submitted.requestId)).toHaveLength(1);
 });

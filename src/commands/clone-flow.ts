@@ -3,7 +3,7 @@ import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction,
 import { RefusedError, type Admission } from '../services/job-runner.js';
 import type { JobRecord } from '../services/job-store.js';
 import type { LanguageCode } from '../services/languages.js';
-import { splitText } from '../services/text-split.js';
+import { LANGUAGE_CHAR_LIMITS, splitText } from '../services/text-split.js';
 import { invalidInput, refusal } from '../services/messages.js';
 import type { Limits } from '../services/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment, type SpeakerVerdict } from '../services/speaker-check.js';
@@ -14,10 +14,8 @@ import type { CommandContext } from './types.js';
  * for free), check the member's limits, acknowledge publicly, check the file's bytes, record and start the job.
  */
 
-/** The longest text a member may ask for; over SINGLE_REQUEST_LENGTH it is spoken in parts and joined. */
+/** The longest text a member may ask for; over the language's limit it is spoken in parts and joined. */
 export const MAX_TEXT_LENGTH = 2000;
-/** The API's recommended maximum per request. */
-export const SINGLE_REQUEST_LENGTH = 500;
 
 /** Discord's default upload limit, for payloads that don't carry attachment_size_limit. */
 const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -58,6 +56,8 @@ export async function startClone(interaction: CloneInteraction, context: Command
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
+	// Awaited below; a store failure must not become an unhandled rejection if we answer early.
+	language.catch(() => undefined);
 	const verdict = checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
 
 	// Answer a bad file privately when the check is quick; otherwise acknowledge first and correct afterwards.
@@ -111,9 +111,12 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	);
 }
 
-/** A text over one request's recommended length becomes parts within the language's limit, at sentence boundaries. */
+/**
+ * A text over the model's limit for its language (XTTS truncates or garbles beyond it) becomes parts
+ * within that limit, at sentence boundaries.
+ */
 function longTextParts(text: string, language: LanguageCode): Pick<JobRecord, 'parts' | 'partIndex'> {
-	if (text.length <= SINGLE_REQUEST_LENGTH) return {};
+	if (text.length <= LANGUAGE_CHAR_LIMITS[language]) return {};
 	const parts = splitText(text, language);
 	return parts.length > 1 ? { parts: parts.map((part) => ({ text: part })), partIndex: 0 } : {};
 }

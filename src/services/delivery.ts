@@ -7,6 +7,7 @@ import {
 	type APIComponentInMessageActionRow,
 	type REST,
 	type RawFile,
+	userMention,
 } from 'discord.js';
 import type { Logger } from '../logger.js';
 import { runningButtons } from './job-buttons.js';
@@ -83,9 +84,12 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 
 	async function postInChannel(job: JobRecord, message: OutgoingMessage): Promise<string | undefined> {
 		const files: RawFile[] = message.file ? [{ name: message.file.name, data: message.file.data }] : [];
+		// Out of the reply, the member must be pinged to notice: every channel post names them.
+		const mention = userMention(job.requesterId);
+		const content = message.content.includes(mention) ? message.content : `${mention} ${message.content}`;
 		const result = (await rest.post(Routes.channelMessages(job.channelId), {
 			body: {
-				content: message.content,
+				content,
 				allowed_mentions: { users: [job.requesterId] },
 				attachments: files.map((file, index) => ({ id: index, filename: file.name })),
 				components: message.components ?? [],

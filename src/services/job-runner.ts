@@ -3,7 +3,7 @@ import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
 import { UndeliverableError, type Delivery, type OutgoingMessage } from './delivery.js';
 import { resultButtons } from './job-buttons.js';
-import type { JobRecord, JobState, JobStore } from './job-store.js';
+import { UNFINISHED_STATES, type JobRecord, type JobState, type JobStore } from './job-store.js';
 import type { Ownership } from './ownership.js';
 import type { Limits } from './settings.js';
 import { cancelledMessage, failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
@@ -60,8 +60,11 @@ export interface JobRunner {
 	running(jobId: string): JobRecord | undefined;
 	/** A callback from the API for one of our jobs; false when the job is unknown here. */
 	notify(jobId: string, body: unknown): Promise<boolean>;
-	/** Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle. */
-	stop(): Promise<void>;
+	/**
+	 * Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle; a generate
+	 * request still on the wire gets `graceMs` to come back (it may be charged) before it is abandoned.
+	 */
+	stop(graceMs?: number): Promise<void>;
 	readonly inFlight: number;
 	readonly queued: number;
 	/** Resolves when the job's current run has settled (for tests and shutdown). */
@@ -87,8 +90,10 @@ interface Tracked {
 	cancel?: AbortController;
 	/** Wakes a sleeping poll loop when a callback arrived. */
 	wake?: () => void;
-	/** A final status delivered by callback, used instead of one more poll. */
+	/** A status delivered by callback, used instead of one more poll. */
 	callback?: JobStatus;
+	/** Callbacks that arrived before their request id was known (a fast API), by request id. */
+	early?: Map<string, JobStatus>;
 }
 
 const QUEUE_REFRESH_MS = 5_000;
@@ -105,6 +110,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const shownPosition = new Map<string, number>();
 	const lastRequestAt = new Map<string, number>();
 	const shutdown = new AbortController();
+	/** Aborts even a generate request on the wire, once shutdown's grace is over. */
+	const hardStop = new AbortController();
 	let atApi = 0;
 	let balancePausedUntil = 0;
 	let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -182,7 +189,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 			let final: JobStatus | undefined;
 			for (;;) {
-				if (job.state === 'recorded') job = await submit(job, jobLog, signal);
+				if (job.state === 'recorded') job = await submit(job, jobLog, AbortSignal.any([cancel.signal, hardStop.signal]));
+				if (shutdown.signal.aborted) throw shutdown.signal.reason;
 				if (job.state === 'submitted') ({ job, final } = await track(job, jobLog, signal));
 				const next = (job.partIndex ?? 0) + 1;
 				if (job.state !== 'delivering' || !job.parts || next >= job.parts.length) break;
@@ -206,10 +214,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		}
 	}
 
-	async function submit(job: JobRecord, jobLog: Logger, signal: AbortSignal): Promise<JobRecord> {
+	async function submit(job: JobRecord, jobLog: Logger, memberCancel: AbortSignal): Promise<JobRecord> {
 		if (clock.now() < balancePausedUntil) throw new JobFailed({ kind: 'balance' });
-		job = await transition(job, 'submitting');
 		await delivery.progress(job, progressMessage(job, 'starting'));
+		job = await transition(job, 'submitting');
 		let submitted;
 		try {
 			submitted = await xtts.submit(
@@ -220,7 +228,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					cleanupVoice: job.request.cleanupVoice,
 					...(webhook ? { webhookUrl: webhook.urlFor(job.id) } : {}),
 				},
-				{ signal },
+				// Not the shutdown signal: a request on the wire may be charged, so it is let to finish and be recorded.
+				{ signal: memberCancel },
 			);
 		} catch (error) {
 			if (error instanceof XttsError && error.kind === 'balance') {
@@ -231,7 +240,12 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			throw error;
 		}
 		jobLog.info({ requestId: submitted.requestId, part: job.parts ? (job.partIndex ?? 0) + 1 : undefined }, 'job submitted');
-		const xttsJob = { requestId: submitted.requestId, status: submitted.status, ...(submitted.pollingUrl ? { pollingUrl: submitted.pollingUrl } : {}) };
+		const xttsJob = {
+			requestId: submitted.requestId,
+			status: submitted.status,
+			submittedAt: clock.now(),
+			...(submitted.pollingUrl ? { pollingUrl: submitted.pollingUrl } : {}),
+		};
 		job = await transition(job, 'submitted', {
 			xtts: xttsJob,
 			...(job.parts ? { parts: job.parts.map((part, index) => (index === (job.partIndex ?? 0) ? { ...part, requestId: xttsJob.requestId, ...(xttsJob.pollingUrl ? { pollingUrl: xttsJob.pollingUrl } : {}) } : part)) } : {}),
@@ -241,16 +255,22 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	async function track(job: JobRecord, jobLog: Logger, signal: AbortSignal): Promise<{ job: JobRecord; final: JobStatus }> {
-		const deadline = job.createdAt + jobTimeoutMs;
+		// Measured from when this request reached the API: time spent in line, or while the bot was down, doesn't count.
+		const deadline = (job.xtts!.submittedAt ?? job.createdAt) + jobTimeoutMs;
 		const entry = tracked.get(job.id)!;
+		const early = entry.early?.get(job.xtts!.requestId);
+		if (early && !entry.callback) entry.callback = early;
+		entry.early = undefined;
 		const interval = webhook ? webhook.safetyPollIntervalMs : pollIntervalMs;
+		let lookedAtDeadline = false;
 		for (;;) {
 			if (!entry.callback) {
-				const wait = Math.min(interval, deadline - clock.now());
-				if (wait <= 0) throw new JobFailed({ kind: 'timeout' });
-				await sleepUnlessWoken(entry, wait, signal);
+				const remaining = deadline - clock.now();
+				if (remaining > 0) await sleepUnlessWoken(entry, Math.min(interval, remaining), signal);
+				else if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
+				// At (or, after a restart, past) the deadline: one last look before giving up, the audio may be ready.
+				if (deadline - clock.now() <= 0) lookedAtDeadline = true;
 			}
-			if (clock.now() >= deadline && !entry.callback) throw new JobFailed({ kind: 'timeout' });
 
 			let status: JobStatus;
 			if (entry.callback) {
@@ -264,6 +284,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					// A flaky API must not lose the job: keep polling until the deadline, unless it can never succeed.
 					if (error instanceof XttsError && error.transient) {
 						jobLog.warn({ kind: error.kind, status: error.status }, 'status request failed; polling continues');
+						if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
 						continue;
 					}
 					throw error;
@@ -282,6 +303,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				if (job.state !== 'delivering') job = await transition(job, 'delivering');
 				return { job, final: status };
 			}
+			if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
 		}
 	}
 
@@ -423,6 +445,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			lastRequestAt.set(job.requesterId, clock.now());
 			if (lastRequestAt.size > 10_000) lastRequestAt.delete(lastRequestAt.keys().next().value!);
 			try {
+				await ownership.claim(job.id, undefined);
 				await jobs.save(job);
 			} catch (error) {
 				tracked.delete(job.id);
@@ -434,9 +457,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
 		async resume() {
 			let adopted = 0;
-			for (const found of await jobs.unfinished()) {
+			for (const listed of await jobs.unfinished()) {
 				if (shutdown.signal.aborted) break;
-				if (tracked.has(found.id) || (await ownership.ownedElsewhere(found.owner))) continue;
+				if (tracked.has(listed.id)) continue;
+				// The list is a snapshot: the job may have finished since (here or elsewhere).
+				const found = await jobs.get(listed.id);
+				if (!found || !UNFINISHED_STATES.has(found.state) || tracked.has(found.id) || (await ownership.ownedElsewhere(found.owner))) continue;
+				if (!(await ownership.claim(found.id, found.owner))) continue;
 				const job = found.owner === ownership.id ? found : { ...found, owner: ownership.id };
 				if (job !== found) await jobs.save(job);
 				adopted++;
@@ -475,21 +502,38 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		async notify(jobId, body) {
 			const entry = tracked.get(jobId);
 			if (!entry) return (await jobs.get(jobId)) !== undefined;
-			const status = parseStatusBody(body, entry.job.xtts?.requestId ?? '');
-			if (!status || (entry.job.xtts && status.requestId !== entry.job.xtts.requestId)) {
-				log.warn({ jobId }, 'callback body is not a status of this job; ignored');
+			const status = parseStatusBody(body, '');
+			const earlierPart = entry.job.parts?.some((part, index) => index !== (entry.job.partIndex ?? 0) && part.requestId === status?.requestId);
+			if (!status || !status.requestId || earlierPart) {
+				log.debug({ jobId }, 'callback is not about the current request of this job; ignored');
+				return true;
+			}
+			if (!entry.job.xtts || entry.job.state === 'submitting') {
+				// The API answered the callback before the 202 was recorded: keep it for when it is.
+				(entry.early ??= new Map()).set(status.requestId, status);
+				return true;
+			}
+			if (status.requestId !== entry.job.xtts.requestId) {
+				log.warn({ jobId }, 'callback for another request of this job; ignored');
 				return true;
 			}
 			log.debug({ jobId, status: status.status }, 'callback received');
-			// Taken in place of the next poll: a final status is delivered at once.
-			entry.callback = status;
+			// Taken in place of the next poll; a pending final status is never replaced by an older one.
+			if (!(entry.callback && FINAL_STATUSES.has(entry.callback.status))) entry.callback = status;
 			entry.wake?.();
 			return true;
 		},
 
-		async stop() {
+		async stop(graceMs = 5_000) {
 			shutdown.abort(new Error('shutting down'));
 			if (refreshTimer) clearTimeout(refreshTimer);
+			let graceTimer: ReturnType<typeof setTimeout> | undefined;
+			const graceOver = new Promise<void>((resolve) => {
+				graceTimer = setTimeout(resolve, graceMs);
+			});
+			await Promise.race([Promise.allSettled(running.values()), graceOver]);
+			clearTimeout(graceTimer);
+			hardStop.abort(new Error('shutting down'));
 			await Promise.allSettled(running.values());
 		},
 

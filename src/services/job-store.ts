@@ -46,7 +46,7 @@ export interface JobRecord {
 		speakerSeconds?: number;
 	};
 	/** The API request of the part being worked on (the only one, for a short text). */
-	xtts?: { requestId: string; pollingUrl?: string; status: XttsStatus };
+	xtts?: { requestId: string; pollingUrl?: string; status: XttsStatus; submittedAt?: number };
 	/**
 	 * A long text, spoken as several requests one after the other and joined: each part's text and, once
 	 * sent, its request. `partIndex` is the part being worked on.

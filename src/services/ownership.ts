@@ -10,12 +10,33 @@ export interface Ownership {
 	readonly id: string;
 	/** Whether the owner of a job is a live process other than this one. */
 	ownedElsewhere(owner: string | undefined): Promise<boolean>;
+	/**
+	 * Takes a job over from `previousOwner` (who is gone), atomically: of several processes adopting the
+	 * same orphan at once, exactly one gets true.
+	 */
+	claim(jobId: string, previousOwner: string | undefined): Promise<boolean>;
 	start(): Promise<void>;
 	stop(): Promise<void>;
 }
 
 export const LEASE_TTL_MS = 45_000;
 const RENEW_EVERY_MS = 15_000;
+
+/** Compare-and-set in one Redis step: the claim moves only from the expected owner (or from nobody). */
+const CLAIM_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current == false or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+/** A claim outlives any job (XTTS_JOB_TIMEOUT_MS is at most a day). */
+const CLAIM_TTL_MS = 2 * 24 * 60 * 60 * 1000;
+
+interface EvalClient {
+	eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
 
 export function createOwnership({ store, shared }: { store: Keyv; shared: boolean }): Ownership {
 	const id = randomBytes(6).toString('base64url');
@@ -29,6 +50,17 @@ export function createOwnership({ store, shared }: { store: Keyv; shared: boolea
 			if (!shared || !owner || owner === id) return false;
 			return (await store.get(key(owner))) !== undefined;
 		},
+		async claim(jobId, previousOwner) {
+			if (!shared) return true;
+			const client = (store.store as { client?: EvalClient }).client;
+			if (!client) return true;
+			const result = await client.eval(CLAIM_SCRIPT, {
+				keys: [`xtts-bot:claim:${jobId}`],
+				arguments: [previousOwner ?? '', id, String(CLAIM_TTL_MS)],
+			});
+			return Number(result) === 1;
+		},
+
 		async start() {
 			if (!shared) return;
 			await store.set(key(id), Date.now(), LEASE_TTL_MS);

@@ -146,7 +146,7 @@ export async function startHarness(
 		// The bot's own REST transport, as in production.
 		const client = createTestClient(discord, { clientOptions: { rest: { makeRequest: createDiscordTransport(discordAgent) } } });
 		clients.push(client);
-		const bot = await createBot({ config, logger, client, clock, ffmpegPath: options.ffmpegPath ?? null, ...(stores ? { stores } : {}) });
+		const bot = await createBot({ config, logger, client, clock, ffmpegPath: options.ffmpegPath ?? null, stopGraceMs: 300, ...(stores ? { stores } : {}) });
 		bots.push(bot);
 		await bot.start({ login: false, registerCommands: false });
 		return bot;
