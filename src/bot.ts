@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './services/clock.js';
 import { syncCommands } from './services/command-registry.js';
 import { createDelivery } from './services/delivery.js';
 import { createDiscordTransport } from './services/discord-rest.js';
-import { createHttpAgent, withRedirects } from './services/http.js';
+import { createHttpAgent } from './services/http.js';
 import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
 import { createOwnership } from './services/ownership.js';
@@ -60,14 +60,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
 		});
 	const stores = options.stores ?? (await createStores(config.storeUrl, logger));
-	const downloads = withRedirects(agent);
 
 	const xtts = createXttsClient({
 		apiUrl: config.xtts.apiUrl,
 		apiKey: config.xtts.apiKey,
 		dispatcher: agent,
-		mediaDispatcher: downloads,
-		logger,
+				logger,
 		sleep: clock.sleep,
 		now: clock.now,
 	});
@@ -108,7 +106,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		jobs: jobStore,
 		pendingVoices: createPendingVoices(stores.meta),
 		settings,
-		downloads,
+		downloads: agent,
 		// Attachments live on Discord's https CDN; a loopback or proxied Discord may serve them over its own scheme.
 		attachmentProtocols: [...new Set(['https:', ...(config.discord.apiUrl ? [new URL(config.discord.apiUrl).protocol] : [])])],
 		now: clock.now,

@@ -29,6 +29,14 @@ function settingsCommand(h: Harness, subcommand: 'language' | 'reset' | 'show', 
 	});
 }
 
+/** A deferred private answer: the defer is ephemeral and the edit carries the text. */
+async function deferredPrivateReply(run: ReturnType<Harness['command']>): Promise<string> {
+	const callback = await run.callback();
+	expect(callback.json?.type).toBe(5);
+	expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+	return contentOf(await run.edit(() => true));
+}
+
 async function privateReply(run: ReturnType<Harness['command']>): Promise<string> {
 	const callback = await run.callback();
 	expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
@@ -82,7 +90,7 @@ function scenario(name: string, storeUrl: () => string | undefined) {
 			await privateReply(settingsCommand(h, 'language', { language: 'fr', channel: FRENCH }));
 			await privateReply(settingsCommand(h, 'language', { language: 'es', channel: DELETED }));
 
-			const shown = await privateReply(settingsCommand(h, 'show', { channelId: FRENCH }));
+			const shown = await deferredPrivateReply(settingsCommand(h, 'show', { channelId: FRENCH }));
 			expect(shown).toMatch(new RegExp(`Server default: \\*\\*German\\*\\* — set by <@${MOD}> <t:\\d+:R>`));
 			expect(shown).toMatch(new RegExp(`<#${FRENCH}>: \\*\\*French\\*\\* — set by <@${MOD}> <t:\\d+:R>`));
 			expect(shown).not.toContain(DELETED);
@@ -90,6 +98,17 @@ function scenario(name: string, storeUrl: () => string | undefined) {
 
 			// The deleted channel's override is gone from the store too.
 			expect(Object.keys((await h.bot.settings.get(DEFAULT_GUILD_ID)).channels)).toEqual([FRENCH]);
+		});
+
+		it('show stays within Discord’s 2000 characters with many overrides', async () => {
+			const channels = Array.from({ length: 40 }, (_, index) => `11800000000000003${String(index).padStart(2, '0')}`);
+			for (const channel of channels) {
+				h.discord.addChannel({ id: channel, type: ChannelType.GuildText, guild_id: DEFAULT_GUILD_ID, name: `c${channel}` } as never);
+				await h.bot.settings.setLanguage(DEFAULT_GUILD_ID, channel, 'it', MOD);
+			}
+			const shown = await deferredPrivateReply(settingsCommand(h, 'show'));
+			expect(shown.length).toBeLessThanOrEqual(2000);
+			expect(shown).toMatch(/…and \d+ more/);
 		});
 
 		it('reset removes a channel override, then the server default', async () => {

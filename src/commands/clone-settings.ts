@@ -168,11 +168,16 @@ export const cloneSettingsCommand = {
 				return;
 			}
 			case 'show':
-				await reply(interaction, await describeSettings(interaction, context, guildId));
+				// Checking which channels still exist takes a request each: acknowledge first.
+				await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+				await interaction.editReply({ content: await describeSettings(interaction, context, guildId), allowedMentions: { parse: [] } });
 				return;
 		}
 	},
 } satisfies Command;
+
+/** Room for channel overrides in `show`, leaving the rest of Discord's 2000 characters to the other lines. */
+const OVERRIDES_BUDGET = 1_100;
 
 async function describeSettings(interaction: ChatInputCommandInteraction, context: CommandContext, guildId: string): Promise<string> {
 	const locale = interaction.locale;
@@ -195,7 +200,16 @@ async function describeSettings(interaction: ChatInputCommandInteraction, contex
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
-	const list = `${overrides.slice(0, 25).join('\n')}${overrides.length > 25 ? `\n${t(locale, 'settings.showMoreOverrides', { count: overrides.length - 25 })}` : ''}`;
+	// Discord caps a message at 2000 characters: list what fits, then say how many more there are.
+	const shown: string[] = [];
+	let length = 0;
+	for (const line of overrides) {
+		if (length + line.length + 1 > OVERRIDES_BUDGET) break;
+		shown.push(line);
+		length += line.length + 1;
+	}
+	const hidden = overrides.length - shown.length;
+	const list = `${shown.join('\n')}${hidden > 0 ? `\n${t(locale, 'settings.showMoreOverrides', { count: hidden })}` : ''}`;
 	const lines = [
 		t(locale, 'settings.showTitle'),
 		t(locale, 'settings.showServerDefault', {

@@ -16,7 +16,7 @@ export interface CommandContext {
 	jobs: JobStore;
 	pendingVoices: PendingVoices;
 	settings: SettingsService;
-	/** For fetching the head of a member's attachment (no key, may follow redirects). */
+	/** For fetching the head of a member's attachment (no key). */
 	downloads: Dispatcher;
 	/** URL schemes attachments may be fetched over (https in production; the fake's http in tests). */
 	attachmentProtocols: readonly string[];

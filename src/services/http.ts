@@ -1,4 +1,4 @@
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 
 /**
  * The keep-alive pool for every outgoing HTTP call that is not Discord's (discord.js has its own).
@@ -15,10 +15,8 @@ export function createHttpAgent(options: { connectTimeoutMs?: number; headersTim
 	});
 }
 
-/** The same pool, following at most a few redirects: only for downloads, which never carry a key. */
-export function withRedirects(dispatcher: Dispatcher, maxRedirections = 3): Dispatcher {
-	return dispatcher.compose(interceptors.redirect({ maxRedirections }));
-}
+/** Downloads follow at most this many redirects, each checked like the first URL. */
+export const MAX_REDIRECTS = 3;
 
 export class DownloadError extends Error {
 	override name = 'DownloadError';
@@ -49,28 +47,38 @@ export interface Downloaded {
 	contentType: string | undefined;
 }
 
-/** Streams a URL into memory, never holding more than `maxBytes` (or `headBytes`). */
+/**
+ * Streams a URL into memory, never holding more than `maxBytes` (or `headBytes`). Redirects are followed
+ * by hand so that every hop must use an allowed scheme (no https → http downgrade).
+ */
 export async function download(dispatcher: Dispatcher, url: string, options: DownloadOptions): Promise<Downloaded> {
-	let parsed: URL;
-	try {
-		parsed = new URL(url);
-	} catch {
-		throw new DownloadError('not a URL', 'refused-url');
-	}
-	if (!options.protocols.includes(parsed.protocol)) throw new DownloadError(`refused ${parsed.protocol} URL`, 'refused-url');
-
 	const limit = options.headBytes ?? options.maxBytes;
+	let target = url;
 	let response: Dispatcher.ResponseData;
-	try {
-		response = await request(parsed, {
-			dispatcher,
-			method: 'GET',
-			headers: options.headBytes ? { range: `bytes=0-${options.headBytes - 1}` } : {},
-			signal: options.signal,
-		});
-	} catch (error) {
-		if (options.signal?.aborted) throw error;
-		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', {}, { cause: error });
+	for (let hop = 0; ; hop++) {
+		let parsed: URL;
+		try {
+			parsed = new URL(target);
+		} catch {
+			throw new DownloadError('not a URL', 'refused-url');
+		}
+		if (!options.protocols.includes(parsed.protocol)) throw new DownloadError(`refused ${parsed.protocol} URL`, 'refused-url');
+		try {
+			response = await request(parsed, {
+				dispatcher,
+				method: 'GET',
+				headers: options.headBytes ? { range: `bytes=0-${options.headBytes - 1}` } : {},
+				signal: options.signal,
+			});
+		} catch (error) {
+			if (options.signal?.aborted) throw error;
+			throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', {}, { cause: error });
+		}
+		const location = headerValue(response.headers.location);
+		if (response.statusCode < 300 || response.statusCode >= 400 || !location) break;
+		await response.body.dump();
+		if (hop >= MAX_REDIRECTS) throw new DownloadError('too many redirects', 'http-status', { status: response.statusCode });
+		target = new URL(location, parsed).toString();
 	}
 
 	const { statusCode, headers, body } = response;

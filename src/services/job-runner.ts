@@ -58,8 +58,11 @@ export interface JobRunner {
 	cancel(jobId: string): Promise<'cancelled' | 'unknown'>;
 	/** The live record of a job this process runs. */
 	running(jobId: string): JobRecord | undefined;
-	/** A callback from the API for one of our jobs; false when the job is unknown here. */
-	notify(jobId: string, body: unknown): Promise<boolean>;
+	/**
+	 * A callback from the API: 'taken'; 'unknown' for no such job; 'elsewhere' for an unfinished job this
+	 * process isn't running (another process sharing the store, or not resumed yet).
+	 */
+	notify(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere'>;
 	/**
 	 * Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle; a generate
 	 * request still on the wire gets `graceMs` to come back (it may be charged) before it is abandoned.
@@ -501,27 +504,31 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
 		async notify(jobId, body) {
 			const entry = tracked.get(jobId);
-			if (!entry) return (await jobs.get(jobId)) !== undefined;
+			if (!entry) {
+				const job = await jobs.get(jobId);
+				if (!job) return 'unknown';
+				return UNFINISHED_STATES.has(job.state) ? 'elsewhere' : 'taken';
+			}
 			const status = parseStatusBody(body, '');
 			const earlierPart = entry.job.parts?.some((part, index) => index !== (entry.job.partIndex ?? 0) && part.requestId === status?.requestId);
 			if (!status || !status.requestId || earlierPart) {
 				log.debug({ jobId }, 'callback is not about the current request of this job; ignored');
-				return true;
+				return 'taken';
 			}
 			if (!entry.job.xtts || entry.job.state === 'submitting') {
 				// The API answered the callback before the 202 was recorded: keep it for when it is.
 				(entry.early ??= new Map()).set(status.requestId, status);
-				return true;
+				return 'taken';
 			}
 			if (status.requestId !== entry.job.xtts.requestId) {
 				log.warn({ jobId }, 'callback for another request of this job; ignored');
-				return true;
+				return 'taken';
 			}
 			log.debug({ jobId, status: status.status }, 'callback received');
 			// Taken in place of the next poll; a pending final status is never replaced by an older one.
 			if (!(entry.callback && FINAL_STATUSES.has(entry.callback.status))) entry.callback = status;
 			entry.wake?.();
-			return true;
+			return 'taken';
 		},
 
 		async stop(graceMs = 5_000) {

@@ -23,8 +23,8 @@ export function callbackUrl(publicUrl: string, secret: string, jobId: string): s
 }
 
 export interface CallbackHandler {
-	/** Resolves true when the job is known (and takes the callback), false for an unknown job. */
-	(jobId: string, body: unknown): Promise<boolean>;
+	/** 'taken' (200), 'unknown' job (404), or 'elsewhere': a job this process can't act on now (503, worth retrying). */
+	(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere'>;
 }
 
 export interface HealthReport {
@@ -78,8 +78,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 			return send(response, 400, { error: 'body is not JSON' });
 		}
 		if (!body || typeof body !== 'object' || Array.isArray(body)) return send(response, 400, { error: 'body is not a JSON object' });
-		const known = await options.onCallback(jobId, body);
-		if (!known) return send(response, 404, { error: 'unknown job' });
+		const outcome = await options.onCallback(jobId, body);
+		if (outcome === 'unknown') return send(response, 404, { error: 'unknown job' });
+		// The slow safety poll of the process running the job covers it if the API doesn't retry.
+		if (outcome === 'elsewhere') return send(response, 503, { error: 'job not running here' }, { 'retry-after': '5' });
 		return send(response, 200, { ok: true });
 	}
 

@@ -96,7 +96,7 @@ export interface XttsClientOptions {
 	apiUrl: string;
 	apiKey: string;
 	dispatcher: Dispatcher;
-	/** For media downloads only: may follow redirects, never carries the key. */
+	/** For media downloads (they never carry the key); defaults to `dispatcher`. */
 	mediaDispatcher?: Dispatcher;
 	logger: Logger;
 	retry?: Partial<RetryPolicy>;
