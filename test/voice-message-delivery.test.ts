@@ -1,7 +1,7 @@
-import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectFfmpeg } from '../src/services/ffmpeg.js';
-import { DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID } from './fakes/discord-api.js';
+import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, injectInteraction } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
 
@@ -48,6 +48,15 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		const final = await run.edit(isFinal, 10_000);
 		expect(final.files).toHaveLength(0);
 		expect(contentOf(final)).toMatch(new RegExp(`Posted as a voice message: https://discord.com/channels/${DEFAULT_GUILD_ID}/${DEFAULT_CHANNEL_ID}/\\d+`));
+		const voiceMessageId = contentOf(final).match(/\/(\d+)$/m)?.[1];
+
+		// Delete removes the voice message as well as the reply.
+		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
+		const deleteId = (final.json?.components?.[0]?.components as { custom_id: string }[])[1]!.custom_id;
+		const base = chatInputPayload({ commandName: 'unused' }) as unknown as Record<string, unknown>;
+		const click = { ...base, type: InteractionType.MessageComponent, data: { custom_id: deleteId, component_type: ComponentType.Button }, message: { id: '1', channel_id: DEFAULT_CHANNEL_ID, content: '', components: [], attachments: [], embeds: [] } };
+		injectInteraction(h.client, click as never);
+		await h.discord.waitForRequest((request) => request.method === 'DELETE' && request.path === `/channels/${DEFAULT_CHANNEL_ID}/messages/${voiceMessageId}`);
 	});
 
 	it('follows the server default set with /clone-settings voice-messages', async () => {

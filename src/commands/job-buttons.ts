@@ -1,4 +1,4 @@
-import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
 import { t } from '../i18n/index.js';
 import { parseJobButtonId } from '../services/job-buttons.js';
 import { replyPrivately, startClone } from './clone-flow.js';
@@ -41,6 +41,12 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 			await interaction.deferUpdate();
 			// Through the interaction's own webhook: needs no channel permission of the bot's.
 			await interaction.deleteReply();
+			if (job.outcome?.kind === 'delivered' && job.outcome.voiceMessageId) {
+				// The bot may always delete its own messages.
+				await interaction.client.rest
+					.delete(Routes.channelMessage(job.channelId, job.outcome.voiceMessageId))
+					.catch((error: unknown) => context.logger.warn({ err: error, jobId: job.id }, 'could not delete the voice message'));
+			}
 			context.logger.info({ jobId: job.id, by: interaction.user.id }, 'result deleted');
 			return true;
 		}

@@ -356,8 +356,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 						components: resultButtons(job.id, job.locale),
 					};
 		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
+		let voiceUrl: string | undefined;
 		if (job.request.voiceMessage && prepared.kind === 'file') {
-			const voiceUrl = await postAsVoiceMessage(job, prepared.file.data, jobLog, signal);
+			voiceUrl = await postAsVoiceMessage(job, prepared.file.data, jobLog, signal);
 			if (voiceUrl) {
 				// The reply points to the voice message instead of carrying the audio twice.
 				message = { content: resultMessage(job, { voiceMessageUrl: voiceUrl }), components: resultButtons(job.id, job.locale) };
@@ -366,7 +367,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const delivered = await delivery.finish(job, message);
 		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
 		return transition(job, 'delivered', {
-			outcome: { kind: 'delivered', via: delivered.via, ...(delivered.messageId ? { messageId: delivered.messageId } : {}) },
+			outcome: {
+				kind: 'delivered',
+				via: delivered.via,
+				...(delivered.messageId ? { messageId: delivered.messageId } : {}),
+				// So that Delete removes the voice message too.
+				...(voiceUrl ? { voiceMessageId: voiceUrl.split('/').at(-1)! } : {}),
+			},
 		});
 	}
 
