@@ -88,7 +88,7 @@ export async function download(dispatcher: Dispatcher, url: string, options: Dow
 	}
 	const totalBytes = totalSize(headers);
 	if (!options.headBytes && totalBytes !== undefined && totalBytes > options.maxBytes) {
-		body.destroy();
+		discard(body);
 		throw new DownloadError(`file is ${totalBytes} bytes, over the ${options.maxBytes} byte limit`, 'too-large', { totalBytes });
 	}
 
@@ -110,12 +110,22 @@ export async function download(dispatcher: Dispatcher, url: string, options: Dow
 			if (options.headBytes && received >= limit) break;
 		}
 	} catch (error) {
-		body.destroy();
+		discard(body);
 		if (error instanceof DownloadError || options.signal?.aborted) throw error;
 		throw new DownloadError(`download failed: ${describeNetworkError(error)}`, 'network', {}, { cause: error });
 	}
-	if (!body.destroyed) body.destroy();
+	discard(body);
 	return { data: Buffer.concat(chunks, received), totalBytes, contentType: headerValue(headers['content-type']) };
+}
+
+/**
+ * Stops reading a body early. undici reports a destroy before the end as an 'error' event, which would be an
+ * uncaught exception (and a crashed bot) without a listener.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+	if (body.destroyed) return;
+	body.on('error', () => undefined);
+	body.destroy();
 }
 
 function totalSize(headers: Dispatcher.ResponseData['headers']): number | undefined {
