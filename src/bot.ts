@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, MessageFlags, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, MessageFlags, REST, type Interaction } from 'discord.js';
 import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -59,13 +59,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			intents: [GatewayIntentBits.Guilds],
 			rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
 		});
+	// Same transport and per-route limits as the client's, without the global 50/s budget that Discord doesn't
+	// apply to interaction endpoints (see DeliveryOptions.interactionRest).
+	const interactionRest = new REST({ ...client.rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
 	const stores = options.stores ?? (await createStores(config.storeUrl, logger));
 
 	const xtts = createXttsClient({
 		apiUrl: config.xtts.apiUrl,
 		apiKey: config.xtts.apiKey,
 		dispatcher: agent,
-				logger,
+		logger,
 		sleep: clock.sleep,
 		now: clock.now,
 	});
@@ -74,11 +77,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
+	const jobStore = createJobStore(stores.jobs);
 	const runner = createJobRunner({
 		ownership,
 		xtts,
-		jobs: createJobStore(stores.jobs),
-		delivery: createDelivery({ rest: client.rest, logger, now: clock.now }),
+		jobs: jobStore,
+		delivery: createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now }),
 		audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
 		clock,
 		logger,
@@ -98,7 +102,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	let httpServer: WebhookServer | undefined;
 	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
-	const jobStore = createJobStore(stores.jobs);
 	const context: CommandContext = {
 		config,
 		logger,
@@ -226,6 +229,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			await ownership.stop();
 			await httpServer?.close();
 			await client.destroy();
+			interactionRest.clearHashSweeper();
+			interactionRest.clearHandlerSweeper();
 			await stores.close();
 			await agent.close();
 		},

@@ -59,7 +59,20 @@ const REPLY_GONE = new Set<number>([
 	RESTJSONErrorCodes.UnknownInteraction,
 ]);
 
-export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; logger: Logger; now?: () => number }): Delivery {
+export interface DeliveryOptions {
+	/** The bot's REST client (bot token; channel posts count against Discord's global limit). */
+	rest: REST;
+	/**
+	 * For interaction-token routes (the reply's edits). Discord does not count interaction endpoints against a
+	 * bot's global rate limit, but one discord.js REST queue applies its 50/s global budget to every route it
+	 * sends: with many jobs at once, progress edits and results would wait behind each other. Defaults to `rest`.
+	 */
+	interactionRest?: REST;
+	logger: Logger;
+	now?: () => number;
+}
+
+export function createDelivery({ rest, interactionRest = rest, logger, now = Date.now }: DeliveryOptions): Delivery {
 	const log = logger.child({ component: 'delivery' });
 
 	const tokenUsable = (job: JobRecord) => now() < job.interaction.createdAt + INTERACTION_TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
@@ -74,7 +87,7 @@ export function createDelivery({ rest, logger, now = Date.now }: { rest: REST; l
 			attachments: files.map((file, index) => ({ id: index, filename: file.name })),
 			components: message.components ?? [],
 		};
-		const result = (await rest.patch(Routes.webhookMessage(job.interaction.applicationId, job.interaction.token, '@original'), {
+		const result = (await interactionRest.patch(Routes.webhookMessage(job.interaction.applicationId, job.interaction.token, '@original'), {
 			body,
 			files,
 			auth: false,

@@ -1,0 +1,34 @@
+import { afterEach, expect, it, vi } from 'vitest';
+import { snowflake } from './fakes/discord-api.js';
+import { makeWav } from './fakes/xtts-api.js';
+import { contentOf, startHarness, type Harness } from './helpers/harness.js';
+
+/**
+ * Discord: "Interaction endpoints are not bound to the bot's Global Rate Limit." discord.js's REST applies its
+ * 50 requests/s global budget to every route of one client, so the reply edits of many jobs at once would
+ * queue behind each other (and behind channel posts). The bot sends them through a REST of their own.
+ */
+
+let h: Harness | undefined;
+
+afterEach(async () => {
+	await h?.close();
+	h = undefined;
+	vi.useRealTimers();
+});
+
+it('sends more than 50 reply edits within one second of discord.js’s clock', async () => {
+	// Date stands still, so discord.js's global bucket never refills: on the bot's own REST, edit 51 would wait forever.
+	vi.useFakeTimers({ toFake: ['Date'] });
+	h = await startHarness({ env: { XTTS_POLL_INTERVAL_MS: '1000', MAX_JOBS_IN_FLIGHT: '40' } });
+	h.xtts.nextJob = { script: ['COMPLETED'] };
+
+	const runs = Array.from({ length: 30 }, () => h!.clone({ file: makeWav({ seconds: 4 }), extra: { guildId: snowflake() } }));
+	const finals = await Promise.all(runs.map((run) => run.edit((content) => content.startsWith('🗣️'), 15_000)));
+
+	expect(finals.every((final) => final.files[0]?.filename === 'clone.wav')).toBe(true);
+	const edits = h.discord.requests.filter((request) => request.method === 'PATCH' && request.path.endsWith('/messages/@original'));
+	// Each job: "Sending", "Queued" and the result.
+	expect(edits.length).toBeGreaterThanOrEqual(90);
+	expect(finals.map(contentOf).every((content) => content.includes('Cloned voice for <@'))).toBe(true);
+});
