@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { createSettingsService } from '../src/services/settings.js';
@@ -94,6 +95,18 @@ afterAll(async () => {
 });
 
 contract('SQLite (a file in a new folder)', () => createStores(`sqlite://${path.join(dir, 'nested', 'bot.sqlite')}`, silentLogger));
+
+it('keeps the SQLite file in write-ahead-log mode, so readers never wait for a job being recorded', async () => {
+	const file = path.join(dir, 'wal', 'bot.sqlite');
+	const stores = await createStores(`sqlite://${file}`, silentLogger);
+	await stores.jobs.set('probe', { v: 1 });
+	await stores.close();
+	// Asked of the file by a connection of its own: the mode is the file's, not the bot's connection's.
+	const db = new sqlite3.Database(file);
+	const rows = await new Promise<{ journal_mode: string }[]>((resolve, reject) => db.all('PRAGMA journal_mode', (error, result) => (error ? reject(error) : resolve(result as { journal_mode: string }[]))));
+	await new Promise((resolve) => db.close(resolve));
+	expect(rows[0]?.journal_mode).toBe('wal');
+});
 
 const hasRedis = redisAvailable();
 describe.skipIf(!hasRedis)('Redis', () => {

@@ -74,7 +74,12 @@ async function sqliteAdapter(url: string): Promise<KeyvSqlite> {
 	if (!file) throw new StoreConfigError('STORE_URL sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite');
 	if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
 	// Several connections share the file (one per namespace): wait for a lock instead of failing.
-	return new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 });
+	const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 });
+	// Write-ahead logging: a reader (a /clone reading its server's settings) never waits for a writer (a job's
+	// record), and a commit costs one sync instead of several; with the default synchronous=FULL each commit is
+	// still on disk before it returns. It is a property of the file, kept beside it in bot.sqlite-wal/-shm.
+	await adapter.query('PRAGMA journal_mode=WAL');
+	return adapter;
 }
 
 /** A Redis URL may hold a password; log only where it points. */
