@@ -117,9 +117,26 @@ describe('/clone refuses bad input privately, with no API call', () => {
 		expect(h.xtts.requests).toHaveLength(0);
 	};
 
+	// What only the file's bytes reveal is known after the acknowledgement (the head comes from Discord's CDN):
+	// the public "thinking…" is withdrawn and the member alone is told.
+	const withdrawnWith = async (run: ReturnType<Harness['clone']>, expected: string) => {
+		const callback = await run.callback();
+		expect(callback.json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+		const followUp = await run.followUp();
+		expect(followUp.json?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(contentOf(followUp)).toContain(expected);
+		const requests = run.webhookRequests();
+		const withdrawn = requests.findIndex((request) => request.method === 'DELETE' && request.path.endsWith('/messages/@original'));
+		expect(withdrawn).toBeGreaterThanOrEqual(0);
+		expect(withdrawn).toBeLessThan(requests.indexOf(followUp));
+		// Nothing public was written into the reply before it went.
+		expect(requests.filter((request) => request.method === 'PATCH')).toHaveLength(0);
+		expect(h.xtts.requests).toHaveLength(0);
+	};
+
 	it('a PNG renamed voice.wav (content type, extension and bytes are all checked)', async () => {
 		const run = h.clone({ file: PNG_BYTES, filename: 'voice.wav', contentType: 'audio/x-wav' });
-		await refusedWith(run, 'is not an audio file the voice service can read');
+		await withdrawnWith(run, 'is not an audio file the voice service can read');
 		// Only the head of the file was fetched.
 		expect(h.discord.attachmentRequests().at(-1)?.range).toMatch(/^bytes=0-/);
 	});
@@ -132,8 +149,13 @@ describe('/clone refuses bad input privately, with no API call', () => {
 		await refusedWith(h.clone({ file: makeWav(), filename: 'voice.aiff', contentType: null }), "doesn't have a supported file type");
 	});
 
-	it('a clip under 1 s', async () => {
-		await refusedWith(h.clone({ file: makeWav({ seconds: 0.5 }) }), 'only 0.5 s long');
+	it('a WAV under 1 s (its header tells)', async () => {
+		await withdrawnWith(h.clone({ file: makeWav({ seconds: 0.5 }) }), 'only 0.5 s long');
+	});
+
+	it('a voice message under 1 s (Discord says how long it is)', async () => {
+		await refusedWith(h.clone({ file: makeWav({ seconds: 0.5 }), filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 0.5 }), 'only 0.5 s long');
+		expect(h.discord.attachmentRequests()).toHaveLength(0);
 	});
 
 	it('a file over 20 MiB (by its size, before any download)', async () => {

@@ -5,8 +5,8 @@ import type { JobRecord } from '../services/job-store.js';
 import type { LanguageCode } from '../services/languages.js';
 import { LANGUAGE_CHAR_LIMITS, splitText } from '../services/text-split.js';
 import { invalidInput, refusal } from '../services/messages.js';
-import type { Limits } from '../services/settings.js';
-import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment, type SpeakerVerdict } from '../services/speaker-check.js';
+import { languageIn, limitsIn, voiceMessagesIn, type Limits } from '../services/settings.js';
+import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
 import type { CommandContext } from './types.js';
 
 /**
@@ -19,9 +19,6 @@ export const MAX_TEXT_LENGTH = 2000;
 
 /** Discord's default upload limit, for payloads that don't carry attachment_size_limit. */
 const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
-
-/** How long the speaker check may take before the bot must acknowledge (Discord allows 3 s in all). */
-const CHECK_BEFORE_ACK_MS = 1_500;
 
 export type CloneInteraction = ChatInputCommandInteraction | ModalSubmitInteraction | ButtonInteraction;
 
@@ -44,30 +41,26 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	const metadataProblem = checkSpeakerMetadata(speaker, interaction.locale);
 	if (metadataProblem && !metadataProblem.ok) return replyPrivately(interaction, metadataProblem.message);
 
-	const limits = await context.settings.limitsFor(interaction.guildId);
+	// One read of the server's settings answers the limits, the language and the voice-message default.
+	const guildSettings = interaction.guildId ? await context.settings.get(interaction.guildId) : undefined;
+	const limits = limitsIn(guildSettings);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
 	if (!admission.ok) return replyPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
 
+	// Acknowledge before the one check that leaves the process: the attachment's first bytes come from Discord's
+	// CDN, whose latency is not ours to promise inside Discord's 3 s. A file whose bytes give it away (a PNG
+	// renamed voice.wav) is rare: its public "thinking…" is withdrawn and the member is told privately.
+	await interaction.deferReply();
+	const checked = await checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
+	if (!checked.ok) return correctPrivately(interaction, checked.message);
+
 	const channel = interaction.channel;
-	const language = context.settings.resolveLanguage({
+	const resolved = languageIn(guildSettings, {
 		explicit: input.language,
-		guildId: interaction.guildId,
 		channelId: interaction.channelId,
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
-	// Awaited below; a store failure must not become an unhandled rejection if we answer early.
-	language.catch(() => undefined);
-	const verdict = checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
-
-	// Answer a bad file privately when the check is quick; otherwise acknowledge first and correct afterwards.
-	const early = await Promise.race([verdict, delay(CHECK_BEFORE_ACK_MS)]);
-	if (early && !early.ok) return replyPrivately(interaction, early.message);
-	await interaction.deferReply();
-	const checked = (early ?? (await verdict)) as SpeakerVerdict;
-	if (!checked.ok) return correctPrivately(interaction, checked.message);
-
-	const resolved = await language;
 	const now = context.now();
 	const job: JobRecord = {
 		v: 1,
@@ -93,7 +86,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 			language: resolved.language,
 			languageSource: resolved.source,
 			cleanupVoice: input.cleanupVoice,
-			voiceMessage: input.voiceMessage ?? (await context.settings.voiceMessagesByDefault(interaction.guildId)),
+			voiceMessage: input.voiceMessage ?? voiceMessagesIn(guildSettings),
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
 		},
 		...longTextParts(text, resolved.language),
@@ -144,12 +137,6 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
 async function correctPrivately(interaction: CloneInteraction, content: string): Promise<void> {
 	await interaction.deleteReply().catch(() => undefined);
 	await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-}
-
-function delay(ms: number): Promise<undefined> {
-	return new Promise((resolve) => {
-		setTimeout(() => resolve(undefined), ms).unref();
-	});
 }
 
 /** Short enough to read out to a host, long enough never to collide. */

@@ -174,8 +174,7 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 		},
 
 		async limitsFor(guildId) {
-			if (!guildId) return { ...DEFAULT_LIMITS };
-			return withDefaults((await read(guildId)).limits);
+			return limitsIn(guildId ? await read(guildId) : undefined);
 		},
 
 		async setVoiceMessages(guildId, enabled, by) {
@@ -185,7 +184,7 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 		},
 
 		async voiceMessagesByDefault(guildId) {
-			return guildId ? ((await read(guildId)).voiceMessages?.enabled ?? false) : false;
+			return voiceMessagesIn(guildId ? await read(guildId) : undefined);
 		},
 
 		async forgetChannels(guildId, channelIds) {
@@ -195,21 +194,39 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 			});
 		},
 
-		async resolveLanguage({ explicit, guildId, channelId, parentChannelId, locale }) {
-			if (explicit) return { language: explicit, source: 'option' };
-			if (guildId) {
-				const settings = await read(guildId);
-				for (const id of [channelId, parentChannelId]) {
-					const override = id ? settings.channels[id] : undefined;
-					if (override && id) return { language: override.language, source: 'channel', channelId: id };
-				}
-				if (settings.language) return { language: settings.language.language, source: 'server' };
-			}
-			const fromLocale = languageForLocale(locale);
-			if (fromLocale) return { language: fromLocale, source: 'locale' };
-			return { language: DEFAULT_LANGUAGE, source: 'default' };
+		async resolveLanguage(context) {
+			return languageIn(!context.explicit && context.guildId ? await read(context.guildId) : undefined, context);
 		},
 	};
+}
+
+/*
+ * The rules applied to settings already read: a /clone reads its server's settings once and asks these,
+ * instead of going to the store for each answer.
+ */
+
+/** The server's limits, its own where set, else the defaults (no settings: outside a server). */
+export function limitsIn(settings: GuildSettings | undefined): Limits {
+	return withDefaults(settings?.limits);
+}
+
+export function voiceMessagesIn(settings: GuildSettings | undefined): boolean {
+	return settings?.voiceMessages?.enabled ?? false;
+}
+
+/** The option › the channel's override (a thread's parent's) › the server default › the member's locale › English. */
+export function languageIn(settings: GuildSettings | undefined, { explicit, channelId, parentChannelId, locale }: Omit<LanguageContext, 'guildId'>): ResolvedLanguage {
+	if (explicit) return { language: explicit, source: 'option' };
+	if (settings) {
+		for (const id of [channelId, parentChannelId]) {
+			const override = id ? settings.channels[id] : undefined;
+			if (override && id) return { language: override.language, source: 'channel', channelId: id };
+		}
+		if (settings.language) return { language: settings.language.language, source: 'server' };
+	}
+	const fromLocale = languageForLocale(locale);
+	if (fromLocale) return { language: fromLocale, source: 'locale' };
+	return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
 function withDefaults(limits: Partial<Limits> | undefined): Limits {

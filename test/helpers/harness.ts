@@ -114,6 +114,8 @@ export interface InjectedInteraction {
 	callback(): Promise<RecordedDiscordRequest>;
 	/** The edit of the original reply for which `pred` holds (content checks, usually). */
 	edit(pred: (content: string, request: RecordedDiscordRequest) => boolean, timeoutMs?: number): Promise<RecordedDiscordRequest>;
+	/** The first follow-up message (a POST to the interaction's webhook). */
+	followUp(timeoutMs?: number): Promise<RecordedDiscordRequest>;
 	/** Every request for this interaction's webhook (edits, follow-ups, deletes). */
 	webhookRequests(): RecordedDiscordRequest[];
 }
@@ -170,6 +172,8 @@ export async function startHarness(
 						request.method === 'PATCH' && request.path.endsWith(`/${payload.token}/messages/@original`) && pred(String(request.json?.content ?? ''), request),
 					timeoutMs,
 				),
+			followUp: (timeoutMs = 5_000) =>
+				discord.waitForRequest((request) => request.method === 'POST' && request.path.endsWith(`/webhooks/${payload.application_id}/${payload.token}`), timeoutMs),
 			webhookRequests: () => discord.requests.filter((request) => mine(request) && !request.path.endsWith('/callback')),
 		};
 	}
