@@ -72,7 +72,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		sleep: clock.sleep,
 		now: clock.now,
 	});
-	const settings = createSettingsService({ store: stores.settings });
+	// On the embedded SQLite file this process is the only writer: settings are held in memory.
+	const settings = createSettingsService({ store: stores.settings, exclusive: stores.backend === 'sqlite' });
 	const ffmpegPath = options.ffmpegPath === undefined ? await detectFfmpeg() : (options.ffmpegPath ?? undefined);
 	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;

@@ -96,6 +96,35 @@ afterAll(async () => {
 
 contract('SQLite (a file in a new folder)', () => createStores(`sqlite://${path.join(dir, 'nested', 'bot.sqlite')}`, silentLogger));
 
+describe('settings held in memory (the embedded SQLite file, which only this process writes)', () => {
+	const url = () => `sqlite://${path.join(dir, 'held', 'bot.sqlite')}`;
+
+	it('loads what earlier runs stored, then answers without the store; a failed write changes nothing', async () => {
+		const earlier = await createStores(url(), silentLogger);
+		await createSettingsService({ store: earlier.settings }).setLanguage(GUILD, null, 'de', MOD);
+		await createSettingsService({ store: earlier.settings }).setLanguage(GUILD, SPANISH, 'es', MOD);
+		await earlier.close();
+
+		const stores = await createStores(url(), silentLogger);
+		const settings = createSettingsService({ store: stores.settings, exclusive: true });
+		expect(await settings.resolveLanguage({ guildId: GUILD, channelId: SPANISH })).toEqual({ language: 'es', source: 'channel', channelId: SPANISH });
+		await settings.setLanguage(GUILD, GERMAN, 'fr', MOD);
+
+		// With the file closed, reads are still answered (from memory) and writes fail, leaving the settings as they were.
+		await stores.close();
+		expect(await settings.resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toEqual({ language: 'fr', source: 'channel', channelId: GERMAN });
+		expect(await settings.resolveLanguage({ guildId: OTHER_GUILD, channelId: GERMAN, locale: 'ko' })).toEqual({ language: 'ko', source: 'locale' });
+		await expect(settings.setLanguage(GUILD, null, 'it', MOD)).rejects.toThrow();
+		await expect(settings.reset(GUILD, SPANISH)).rejects.toThrow();
+		expect(await settings.get(GUILD)).toMatchObject({ language: { language: 'de' }, channels: { [SPANISH]: { language: 'es' }, [GERMAN]: { language: 'fr' } } });
+
+		// What was written while held is on disk for the next run.
+		const next = await createStores(url(), silentLogger);
+		expect(await createSettingsService({ store: next.settings }).resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toMatchObject({ language: 'fr' });
+		await next.close();
+	});
+});
+
 it('keeps the SQLite file in write-ahead-log mode, so readers never wait for a job being recorded', async () => {
 	const file = path.join(dir, 'wal', 'bot.sqlite');
 	const stores = await createStores(`sqlite://${file}`, silentLogger);

@@ -90,26 +90,47 @@ export interface SettingsService {
 	resolveLanguage(context: LanguageContext): Promise<ResolvedLanguage>;
 }
 
-export function createSettingsService({ store, now = () => new Date() }: { store: Keyv; now?: () => Date }): SettingsService {
-	const key = (guildId: string) => `guild:${guildId}`;
+export interface SettingsServiceOptions {
+	store: Keyv;
+	now?: () => Date;
+	/**
+	 * This process is the only one that writes the store (the embedded SQLite file): every server's settings are
+	 * read once, at startup, and kept in memory, written through on each change, so that a /clone asks no I/O of
+	 * them. A shared store (Redis) is read every time, so that a change made through another process applies at once.
+	 */
+	exclusive?: boolean;
+}
+
+const KEY_PREFIX = 'guild:';
+
+export function createSettingsService({ store, now = () => new Date(), exclusive = false }: SettingsServiceOptions): SettingsService {
+	const key = (guildId: string) => `${KEY_PREFIX}${guildId}`;
 	// Read-modify-write is serialised per server within this process. Across processes sharing Redis,
 	// two moderators saving in the same instant could lose one change; rare enough for settings.
 	const locks = new Map<string, Promise<unknown>>();
+	const held = exclusive ? loadAll() : undefined;
+	// Not awaited here: the first read waits for it, and a failure to load fails that read (and the next ones).
+	held?.catch(() => undefined);
 
+	async function loadAll(): Promise<Map<string, GuildSettings>> {
+		const all = new Map<string, GuildSettings>();
+		if (!store.iterator) throw new Error('the settings store cannot list its records');
+		for await (const [storedKey, value] of store.iterator(undefined)) {
+			if (typeof storedKey === 'string' && storedKey.startsWith(KEY_PREFIX)) all.set(storedKey.slice(KEY_PREFIX.length), fromStored(value));
+		}
+		return all;
+	}
+
+	/** The settings as they are now. Never mutate the result: change them through update(). */
 	async function read(guildId: string): Promise<GuildSettings> {
-		const stored = (await store.get(key(guildId))) as StoredGuildSettingsV1 | undefined;
-		if (!stored || stored.v !== 1) return { language: undefined, channels: {}, limits: undefined, voiceMessages: undefined };
-		return {
-			language: validSetting(stored.language),
-			channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),
-			limits: stored.limits,
-			voiceMessages: stored.voiceMessages,
-		};
+		if (held) return (await held).get(guildId) ?? emptySettings();
+		return fromStored(await store.get(key(guildId)));
 	}
 
 	async function write(guildId: string, settings: GuildSettings): Promise<void> {
 		if (!settings.language && !settings.limits && !settings.voiceMessages && Object.keys(settings.channels).length === 0) {
 			await store.delete(key(guildId));
+			(await held)?.delete(guildId);
 			return;
 		}
 		const value: StoredGuildSettingsV1 = {
@@ -120,12 +141,15 @@ export function createSettingsService({ store, now = () => new Date() }: { store
 			...(settings.voiceMessages ? { voiceMessages: settings.voiceMessages } : {}),
 		};
 		await store.set(key(guildId), value);
+		// Only once stored: a failed write leaves what is held as it was.
+		(await held)?.set(guildId, settings);
 	}
 
 	function update<T>(guildId: string, change: (settings: GuildSettings) => T): Promise<T> {
 		const previous = locks.get(guildId) ?? Promise.resolve();
 		const next = previous.catch(() => undefined).then(async () => {
-			const settings = await read(guildId);
+			// A copy: what read() returns is shared with every reader until the change is stored.
+			const settings = structuredClone(await read(guildId));
 			const result = change(settings);
 			await write(guildId, settings);
 			return result;
@@ -227,6 +251,21 @@ export function languageIn(settings: GuildSettings | undefined, { explicit, chan
 	const fromLocale = languageForLocale(locale);
 	if (fromLocale) return { language: fromLocale, source: 'locale' };
 	return { language: DEFAULT_LANGUAGE, source: 'default' };
+}
+
+function emptySettings(): GuildSettings {
+	return { language: undefined, channels: {}, limits: undefined, voiceMessages: undefined };
+}
+
+function fromStored(value: unknown): GuildSettings {
+	const stored = value as StoredGuildSettingsV1 | undefined;
+	if (!stored || stored.v !== 1) return emptySettings();
+	return {
+		language: validSetting(stored.language),
+		channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),
+		limits: stored.limits,
+		voiceMessages: stored.voiceMessages,
+	};
 }
 
 function withDefaults(limits: Partial<Limits> | undefined): Limits {
