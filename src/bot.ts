@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, MessageFlags, REST, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, MessageFlags, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
+import type { Dispatcher } from 'undici';
 import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -47,18 +48,29 @@ export interface Bot {
 	stop(): Promise<void>;
 }
 
+/** How the bot's discord.js client is made (exported so that tests make theirs the same way). */
+export function discordClientOptions(config: Config, agent: Dispatcher): ClientOptions {
+	return {
+		// No privileged intents: slash commands arrive as interactions and need none.
+		intents: [GatewayIntentBits.Guilds],
+		// Every interaction carries its member, user and message: kept in the cache they would only add up, one per
+		// member who ever used the bot, for as long as it runs. The bot's own user and member stay.
+		makeCache: Options.cacheWithLimits({
+			...Options.DefaultMakeCacheSettings,
+			MessageManager: 0,
+			UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user?.id },
+			GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user?.id },
+		}),
+		rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
+	};
+}
+
 /** Builds the bot from its parts: config → store → services → client → handlers. */
 export async function createBot(options: BotOptions): Promise<Bot> {
 	const { config, logger } = options;
 	const clock = options.clock ?? systemClock;
 	const agent = createHttpAgent();
-	const client =
-		options.client ??
-		new Client({
-			// No privileged intents: slash commands arrive as interactions and need none.
-			intents: [GatewayIntentBits.Guilds],
-			rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
-		});
+	const client = options.client ?? new Client(discordClientOptions(config, agent));
 	// Same transport and per-route limits as the client's, without the global 50/s budget that Discord doesn't
 	// apply to interaction endpoints (see DeliveryOptions.interactionRest).
 	const interactionRest = new REST({ ...client.rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });

@@ -55,6 +55,14 @@ describe('/clone happy path', () => {
 		expect(h.xtts.generateRequests()).toHaveLength(1);
 	});
 
+	it('keeps no member or user of an interaction in discord.js’s caches (memory would grow with every member)', async () => {
+		const member = '190000000000000042';
+		await h.clone({ file: makeWav({ seconds: 4 }), userId: member }).edit(isFinal);
+		expect(h.client.users.cache.has(member)).toBe(false);
+		expect(h.client.users.cache.has(h.client.user!.id)).toBe(true);
+		expect(h.client.guilds.cache.reduce((count, guild) => count + guild.members.cache.size, 0)).toBe(0);
+	});
+
 	it('shows queued and processing progress, each edit only when the status changes', async () => {
 		h.xtts.nextJob = { script: ['QUEUED', 'QUEUED', 'QUEUED', 'PROCESSING', 'PROCESSING', 'COMPLETED'] };
 		const run = h.clone({ file: makeWav({ seconds: 4 }) });

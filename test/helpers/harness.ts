@@ -2,11 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationCommandOptionType, type APIApplicationCommandInteractionDataOption, type Client } from 'discord.js';
-import { createBot, type Bot } from '../../src/bot.js';
+import { createBot, discordClientOptions, type Bot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/services/clock.js';
-import { createDiscordTransport } from '../../src/services/discord-rest.js';
 import { createStores, type Stores } from '../../src/services/store.js';
 import { Agent } from 'undici';
 import {
@@ -145,8 +144,8 @@ export async function startHarness(
 	const clients: Client[] = [];
 	const extraStores: Stores[] = [];
 	async function boot(stores?: Stores): Promise<Bot> {
-		// The bot's own REST transport, as in production.
-		const client = createTestClient(discord, { clientOptions: { rest: { makeRequest: createDiscordTransport(discordAgent) } } });
+		// The bot's own client options (REST transport, caches), as in production.
+		const client = createTestClient(discord, { clientOptions: discordClientOptions(config, discordAgent) });
 		clients.push(client);
 		const bot = await createBot({ config, logger, client, clock, ffmpegPath: options.ffmpegPath ?? null, stopGraceMs: 300, ...(stores ? { stores } : {}) });
 		bots.push(bot);
