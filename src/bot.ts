@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, MessageFlags, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
-import type { Dispatcher } from 'undici';
 import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { syncCommands } from './services/command-registry.js';
 import { createDelivery } from './services/delivery.js';
-import { createDiscordTransport } from './services/discord-rest.js';
+import { createDiscordTransport, type DiscordDispatchers } from './services/discord-rest.js';
 import { createHttpAgent } from './services/http.js';
 import { createJobRunner, type JobRunner } from './services/job-runner.js';
 import { createJobStore } from './services/job-store.js';
@@ -49,7 +48,7 @@ export interface Bot {
 }
 
 /** How the bot's discord.js client is made (exported so that tests make theirs the same way). */
-export function discordClientOptions(config: Config, agent: Dispatcher): ClientOptions {
+export function discordClientOptions(config: Config, dispatchers: DiscordDispatchers): ClientOptions {
 	return {
 		// No privileged intents: slash commands arrive as interactions and need none.
 		intents: [GatewayIntentBits.Guilds],
@@ -61,7 +60,7 @@ export function discordClientOptions(config: Config, agent: Dispatcher): ClientO
 			UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user?.id },
 			GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user?.id },
 		}),
-		rest: { makeRequest: createDiscordTransport(agent), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
+		rest: { makeRequest: createDiscordTransport(dispatchers), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
 	};
 }
 
@@ -70,7 +69,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const { config, logger } = options;
 	const clock = options.clock ?? systemClock;
 	const agent = createHttpAgent();
-	const client = options.client ?? new Client(discordClientOptions(config, agent));
+	// Acknowledgements have a pool of their own, wide enough for a burst: one that waits for a connection behind
+	// another (or behind an upload) eats into Discord's 3 s.
+	const callbackAgent = createHttpAgent({ connections: 256 });
+	const client = options.client ?? new Client(discordClientOptions(config, { api: agent, callbacks: callbackAgent }));
 	// Same transport and per-route limits as the client's, without the global 50/s budget that Discord doesn't
 	// apply to interaction endpoints (see DeliveryOptions.interactionRest).
 	const interactionRest = new REST({ ...client.rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
@@ -245,7 +247,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			interactionRest.clearHashSweeper();
 			interactionRest.clearHandlerSweeper();
 			await stores.close();
-			await agent.close();
+			await Promise.all([agent.close(), callbackAgent.close()]);
 		},
 	};
 }

@@ -18,8 +18,12 @@ const SPEAKER_EXTENSIONS: Record<string, SpeakerFormat> = {
 	flv: 'flv',
 };
 
-/** How many leading bytes are enough to recognise the container and read a WAV header. */
-export const SNIFF_BYTES = 64 * 1024;
+/**
+ * How many leading bytes are enough to recognise the container and read a WAV header: file-type looks at most
+ * ~4 KB, and a WAV's chunks before its samples (fmt, LIST, bext, iXML) are a few hundred bytes to a few KB. Every
+ * /clone fetches this much from Discord's CDN, so it is kept small.
+ */
+export const SNIFF_BYTES = 16 * 1024;
 
 export interface SniffedAudio {
 	/** The API's name for the format, when it is one the API reads as a speaker. */

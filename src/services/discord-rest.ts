@@ -10,8 +10,21 @@ import { request, type Dispatcher } from 'undici';
  * uploads ("action is not a function"). Encoding the multipart body here, and sending everything through
  * one explicit pool, keeps uploads independent of which undici loaded first.
  */
-export function createDiscordTransport(dispatcher: Dispatcher): RESTOptions['makeRequest'] {
+export interface DiscordDispatchers {
+	/** Every REST call but the acknowledgements. */
+	api: Dispatcher;
+	/**
+	 * Interaction callbacks, the answers Discord wants within 3 s, on connections of their own: they never wait
+	 * for a connection behind uploads and edits that may hold every connection of `api`. Defaults to `api`.
+	 */
+	callbacks?: Dispatcher;
+}
+
+const CALLBACK_PATH = /\/interactions\/\d+\/[^/]+\/callback(?:\?|$)/;
+
+export function createDiscordTransport({ api, callbacks = api }: DiscordDispatchers): RESTOptions['makeRequest'] {
 	return async (url, init) => {
+		const dispatcher = CALLBACK_PATH.test(url) ? callbacks : api;
 		const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
 		let body: string | Uint8Array | undefined;
 		if (isFormData(init.body)) {

@@ -4,11 +4,11 @@ import { Agent, request, type Dispatcher } from 'undici';
  * The keep-alive pool for every outgoing HTTP call that is not Discord's (discord.js has its own).
  * Timeouts are explicit so that a stuck peer can never hold a job forever.
  */
-export function createHttpAgent(options: { connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number } = {}): Agent {
+export function createHttpAgent(options: { connections?: number; connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number } = {}): Agent {
 	return new Agent({
 		keepAliveTimeout: 10_000,
 		keepAliveMaxTimeout: 60_000,
-		connections: 64,
+		connections: options.connections ?? 64,
 		connect: { timeout: options.connectTimeoutMs ?? 10_000 },
 		headersTimeout: options.headersTimeoutMs ?? 30_000,
 		bodyTimeout: options.bodyTimeoutMs ?? 60_000,

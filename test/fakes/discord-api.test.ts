@@ -106,6 +106,21 @@ describe('fake Discord API driven by the real discord.js', () => {
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('abc');
   });
 
+  it('can serve its CDN on an origin of its own, as Discord does (cdn.discordapp.com)', async () => {
+    const separate = await startFakeDiscord({ separateCdn: true });
+    try {
+      expect(separate.cdnOrigin).not.toBe(separate.origin);
+      const url = separate.addAttachment('voice.wav', Buffer.from('RIFF'), 'audio/wav');
+      expect(url.startsWith(`${separate.cdnOrigin}/attachments/`)).toBe(true);
+      expect(Buffer.from(await (await fetch(url)).arrayBuffer()).toString()).toBe('RIFF');
+      // The API is not on the CDN, and the CDN not on the API.
+      expect((await fetch(`${separate.cdnOrigin}/api/v10/gateway`)).status).toBe(404);
+      expect(separate.attachmentRequests()).toHaveLength(1);
+    } finally {
+      await separate.close();
+    }
+  });
+
   it('serves attachments with Range support and exposes duration/waveform on resolved attachments', async () => {
     const bytes = Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt rest-of-file', 'latin1');
     const url = fake.addAttachment('voice.wav', bytes, 'audio/wav');

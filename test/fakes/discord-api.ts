@@ -105,7 +105,7 @@ export interface RecordedDiscordRequest {
   /** Parsed `payload_json` (multipart) or JSON body; for multipart without payload_json the string fields; `undefined` if no body. */
   json: any;
   files: RecordedFile[];
-  /** `Date.now()` when the request was received. */
+  /** `Date.now()` when the request arrived (its headers were parsed; before its body was read and answered). */
   at: number;
 }
 
@@ -130,12 +130,14 @@ export interface FakeDiscord {
   apiUrl: string;
   /** `http://127.0.0.1:PORT` */
   origin: string;
+  /** Where attachments are served: `origin`, or an origin of its own with `startFakeDiscord({ separateCdn: true })`. */
+  cdnOrigin: string;
   /** Every API request received, in arrival order (recorded before the answer is sent). */
   requests: RecordedDiscordRequest[];
   /** Author used for channel messages (set by {@link createTestClient}). */
   botUser: APIUser;
   /**
-   * Serve `data` on the fake CDN and return its URL (`${origin}/attachments/<id>/<filename>`).
+   * Serve `data` on the fake CDN and return its URL (`${cdnOrigin}/attachments/<id>/<filename>`).
    * GET/HEAD supported, including single `Range: bytes=…` requests (206 / 416).
    */
   addAttachment(filename: string, data: Buffer, contentType?: string): string;
@@ -375,8 +377,12 @@ interface Waiter {
 
 type Ctx = { channelId: string; ephemeral: boolean; sizeLimit: number };
 
-/** Start the fake Discord API + CDN on an ephemeral loopback port. */
-export async function startFakeDiscord(): Promise<FakeDiscord> {
+/**
+ * Start the fake Discord API + CDN on an ephemeral loopback port. With `separateCdn` the CDN listens on a port of
+ * its own, as Discord's (cdn.discordapp.com) is another host than its API: a client then keeps separate
+ * connection pools for the two, as it does in production.
+ */
+export async function startFakeDiscord(options: { separateCdn?: boolean } = {}): Promise<FakeDiscord> {
   const requests: RecordedDiscordRequest[] = [];
   const cdnRequests: AttachmentRequest[] = [];
   const cdn = new Map<string, StoredAttachment>(); // key: path below /attachments
@@ -388,17 +394,19 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const messages = new Map<string, APIMessage>();
   const commands = new Map<string, APIApplicationCommand[]>(); // `${appId}:${guildId|'global'}`
   let origin = '';
+  let cdnOrigin = '';
 
   const fake: FakeDiscord = {
     apiUrl: '',
     origin: '',
+    cdnOrigin: '',
     requests,
     botUser: makeBotUser(DEFAULT_APPLICATION_ID),
     addAttachment(filename, data, contentType) {
       const id = snowflake();
       const key = `/${id}/${encodeURIComponent(filename)}`;
       cdn.set(key, { data: Buffer.from(data), ...(contentType ? { contentType } : {}) });
-      return `${origin}/attachments${key}`;
+      return `${cdnOrigin}/attachments${key}`;
     },
     attachmentRequests: () => cdnRequests.map((r) => ({ ...r })),
     addChannel(channel) {
@@ -457,10 +465,15 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         w.reject(new Error('fake Discord closed'));
       }
       waiters.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, ...(cdnServer ? [cdnServer] : [])].map(
+          (listening) =>
+            new Promise<void>((resolve) => {
+              listening.close(() => resolve());
+              listening.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 
@@ -476,8 +489,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       id,
       filename,
       size: file.data.length,
-      url: `${origin}/attachments${key}`,
-      proxy_url: `${origin}/media/attachments${key}`,
+      url: `${cdnOrigin}/attachments${key}`,
+      proxy_url: `${cdnOrigin}/media/attachments${key}`,
       ...(contentType ? { content_type: contentType } : {}),
     };
     if (typeof meta.description === 'string') att.description = meta.description;
@@ -960,6 +973,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   // ---- dispatcher ---------------------------------------------------------
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Taken first: when many requests arrive at once, the fake's own queue is not part of the client's latency.
+    const arrivedAt = Date.now();
     const url = new URL(req.url ?? '/', origin);
     if (/^\/(media\/)?attachments\//.test(url.pathname)) return serveCdn(req, res, url.pathname);
     const api = /^\/api(?:\/v\d+)?(\/.*)?$/.exec(url.pathname);
@@ -974,7 +989,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       headers: { ...req.headers },
       json,
       files,
-      at: Date.now(),
+      at: arrivedAt,
     };
     requests.push(rec);
     for (const w of [...waiters]) {
@@ -1010,13 +1025,22 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  const cdnServer = options.separateCdn
+    ? createServer((req, res) => {
+        const { pathname } = new URL(req.url ?? '/', 'http://cdn');
+        if (/^\/(media\/)?attachments\//.test(pathname)) serveCdn(req, res, pathname);
+        else sendAnswer(res, NOT_FOUND());
+      })
+    : undefined;
+  const listen = (listening: typeof server) =>
+    new Promise<string>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(listening.address() as AddressInfo).port}`));
+    });
+  origin = await listen(server);
+  cdnOrigin = cdnServer ? await listen(cdnServer) : origin;
   fake.origin = origin;
+  fake.cdnOrigin = cdnOrigin;
   fake.apiUrl = `${origin}/api`;
   return fake;
 }
@@ -1069,7 +1093,7 @@ export function createTestClient(fake: FakeDiscord, opts: TestClientOptions = {}
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     ...extra,
-    rest: { cdn: fake.origin, ...extra.rest, api: fake.apiUrl },
+    rest: { cdn: fake.cdnOrigin, ...extra.rest, api: fake.apiUrl },
   });
   client.token = TEST_BOT_TOKEN;
   client.rest.setToken(TEST_BOT_TOKEN);

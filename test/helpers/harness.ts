@@ -120,7 +120,14 @@ export interface InjectedInteraction {
 }
 
 export async function startHarness(
-	options: { env?: Record<string, string>; storeUrl?: string; clock?: ReturnType<typeof virtualClock>; ffmpegPath?: string | null } = {},
+	options: {
+		env?: Record<string, string>;
+		storeUrl?: string;
+		clock?: ReturnType<typeof virtualClock>;
+		ffmpegPath?: string | null;
+		/** The pool for Discord REST calls other than acknowledgements (default: one without a connection limit). */
+		discordApiAgent?: Agent;
+	} = {},
 ): Promise<Harness> {
 	const xtts = await startFakeXtts({ apiKey: XTTS_KEY });
 	const discord = await startFakeDiscord();
@@ -139,13 +146,14 @@ export async function startHarness(
 	});
 	const logger = createLogger({ level: 'debug', secrets: [TEST_BOT_TOKEN, XTTS_KEY], destination: { write: (line: string) => void logs.push(line) } });
 
-	const discordAgent = new Agent();
+	const discordAgent = options.discordApiAgent ?? new Agent();
+	const callbackAgent = new Agent();
 	const bots: Bot[] = [];
 	const clients: Client[] = [];
 	const extraStores: Stores[] = [];
 	async function boot(stores?: Stores): Promise<Bot> {
 		// The bot's own client options (REST transport, caches), as in production.
-		const client = createTestClient(discord, { clientOptions: discordClientOptions(config, discordAgent) });
+		const client = createTestClient(discord, { clientOptions: discordClientOptions(config, { api: discordAgent, callbacks: callbackAgent }) });
 		clients.push(client);
 		const bot = await createBot({ config, logger, client, clock, ffmpegPath: options.ffmpegPath ?? null, stopGraceMs: 300, ...(stores ? { stores } : {}) });
 		bots.push(bot);
@@ -236,7 +244,7 @@ export async function startHarness(
 		async close() {
 			for (const running of bots) await running.stop().catch(() => undefined);
 			for (const stores of extraStores) await stores.close().catch(() => undefined);
-			await Promise.allSettled([xtts.close(), discord.close(), discordAgent.close()]);
+			await Promise.allSettled([xtts.close(), discord.close(), discordAgent.close(), callbackAgent.close()]);
 			await rm(dir, { recursive: true, force: true });
 		},
 	};
