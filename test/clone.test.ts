@@ -1,7 +1,7 @@
 import { InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWav } from './fakes/xtts-api.js';
-import { contentOf, startHarness, TEST_BOT_TOKEN, XTTS_KEY, type Harness } from './helpers/harness.js';
+import { contentOf, startHarness, TEST_BOT_TOKEN, virtualClock, XTTS_KEY, type Harness } from './helpers/harness.js';
 
 /** /clone end to end: the real discord.js against the loopback Discord and XTTS fakes, a real SQLite store. */
 
@@ -71,6 +71,30 @@ describe('/clone happy path', () => {
 		const progress = run.webhookRequests().filter((request) => request.method === 'PATCH').map(contentOf).filter((content) => !isFinal(content));
 		expect(progress.map((content) => content.match(/\*\*(\w+)\*\*/)?.[1])).toEqual(['Sending', 'Queued', 'Processing']);
 		expect(progress[1]).toMatch(/Started <t:\d+:R>/);
+	});
+
+	it('says "Sending" only when the API is slow to take the job; a quick 202 goes straight to "Queued"', async () => {
+		await h.close();
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		const phases = (run: ReturnType<Harness['clone']>) =>
+			run.webhookRequests().filter((request) => request.method === 'PATCH').map((request) => contentOf(request).match(/\*\*(\w+)\*\*/)?.[1]);
+
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const quick = h.clone({ file: makeWav({ seconds: 4 }) });
+		await quick.edit((content) => content.includes('**Queued**'));
+		expect(phases(quick)).toEqual(['Queued']);
+
+		// Busy: a 429 whose Retry-After (5 s) the client honours before sending again.
+		h.xtts.failNextGenerate({ kind: 'status', status: 429, headers: { 'retry-after': '5' }, body: { error: 'Too Many Requests' } });
+		const slow = h.clone({ file: makeWav({ seconds: 4 }) });
+		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+		await expect.poll(() => clock.sleepers()).toBeGreaterThanOrEqual(3); // quick's poll, slow's retry and its notice
+		clock.advance(2_000);
+		await slow.edit((content) => content.includes('**Sending**'));
+		clock.advance(3_000);
+		await slow.edit((content) => content.includes('**Queued**'));
+		expect(phases(slow)).toEqual(['Sending', 'Queued']);
 	});
 
 	it('passes the language and cleanup_voice options through', async () => {

@@ -29,8 +29,8 @@ it('sends more than 50 reply edits within one second of discord.js’s clock', a
 
 	expect(finals.every((final) => final.files[0]?.filename === 'clone.wav')).toBe(true);
 	const edits = h.discord.requests.filter((request) => request.method === 'PATCH' && request.path.endsWith('/messages/@original'));
-	// Each job: "Sending", "Queued" and the result.
-	expect(edits.length).toBeGreaterThanOrEqual(90);
+	// Each job: "Queued" and the result at least.
+	expect(edits.length).toBeGreaterThanOrEqual(60);
 	expect(finals.map(contentOf).every((content) => content.includes('Cloned voice for <@'))).toBe(true);
 });
 

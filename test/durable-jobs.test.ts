@@ -258,7 +258,7 @@ describe('limits that protect the host', () => {
 		expect(await refusal(h.clone({ file: wav(), userId: member }))).toMatch(/Please wait 10 s before your next clone/);
 		clock.advance(10_000);
 		const third = h.clone({ file: wav(), userId: member });
-		await third.edit((content) => content.includes('Sending'));
+		await third.edit((content) => content.includes('**Queued**'));
 		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
 	});
 

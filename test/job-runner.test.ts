@@ -3,7 +3,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { abortableSleep } from '../src/services/clock.js';
 import type { Delivery, OutgoingMessage } from '../src/services/delivery.js';
-import { createJobRunner } from '../src/services/job-runner.js';
+import { createJobRunner, SENDING_NOTICE_MS } from '../src/services/job-runner.js';
 import type { JobRecord, JobStore } from '../src/services/job-store.js';
 import { createAudioPreparer } from '../src/services/output-audio.js';
 import { createXttsClient } from '../src/services/xtts-client.js';
@@ -68,10 +68,11 @@ function newJob(now: number): JobRecord {
 
 function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery()) {
 	const xtts = createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger });
-	// The real timer-based sleep, counted so the test knows when the runner is waiting.
+	// The real timer-based sleep, counted so the test knows when the runner is waiting to poll (the wait before
+	// a "Sending" notice is not a poll).
 	const sleeps: number[] = [];
 	const sleep = (ms: number, signal?: AbortSignal) => {
-		sleeps.push(ms);
+		if (ms !== SENDING_NOTICE_MS) sleeps.push(ms);
 		return abortableSleep(ms, signal);
 	};
 	return {

@@ -100,6 +100,8 @@ interface Tracked {
 }
 
 const QUEUE_REFRESH_MS = 5_000;
+/** How long a generate request may take before the reply says it is being sent. */
+export const SENDING_NOTICE_MS = 2_000;
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const { xtts, jobs, delivery, audio, clock, pollIntervalMs, jobTimeoutMs, webhook, ownership } = options;
@@ -219,8 +221,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
 	async function submit(job: JobRecord, jobLog: Logger, memberCancel: AbortSignal): Promise<JobRecord> {
 		if (clock.now() < balancePausedUntil) throw new JobFailed({ kind: 'balance' });
-		await delivery.progress(job, progressMessage(job, 'starting'));
 		job = await transition(job, 'submitting');
+		// "Sending" is worth an edit only when the API is slow to answer (429 retries, a slow gateway): usually its
+		// 202 comes within a moment, and "Queued" right after "Sending" would be two edits for one change.
+		const answered = new AbortController();
+		const sending = job;
+		void clock.sleep(SENDING_NOTICE_MS, AbortSignal.any([answered.signal, memberCancel])).then(
+			() => delivery.progress(sending, progressMessage(sending, 'starting')),
+			() => undefined,
+		);
 		let submitted;
 		try {
 			submitted = await xtts.submit(
@@ -241,6 +250,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 			// Only an error that certainly created no job lets us forget the attempt.
 			throw error;
+		} finally {
+			answered.abort();
 		}
 		jobLog.info({ requestId: submitted.requestId, part: job.parts ? (job.partIndex ?? 0) + 1 : undefined }, 'job submitted');
 		const xttsJob = {
