@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApplicationCommandOptionType, ClientApplication, ClientUser, InteractionResponseType, Status, type APIUser, type Client } from 'discord.js';
+import { createBot, type Bot } from '../src/bot.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { systemClock, type Clock } from '../src/services/clock.js';
+import { attachmentPayload, chatInputPayload, DEFAULT_APPLICATION_ID, injectInteraction, snowflake, TEST_BOT_TOKEN } from '../test/fakes/discord-api.js';
+import { startFakes, type Fakes } from './fakes.js';
+import { BENCH_XTTS_KEY, benchText, type FakeSettings, type FakesMessage } from './protocol.js';
+
+/**
+ * The bot exactly as production builds it (createBot makes its discord.js client, HTTP pools and stores; SQLite
+ * in a temp dir), with interactions injected into discord.js as gateway dispatches (test/fakes/discord-api.ts)
+ * and every HTTP call going over loopback to the fakes' process. What each simulated member saw is kept in a Trace.
+ */
+
+export interface Trace {
+	member: string;
+	interactionId: string;
+	/** When the interaction was injected (for a batch: when the batch started). */
+	injectedAt: number;
+	/** When the fake received the interaction callback. */
+	ackAt?: number;
+	/** The private answer, when the request was refused instead of deferred. */
+	refused?: string;
+	/** When the fake API turned the job COMPLETED. */
+	completedAt?: number;
+	/** When each result upload (a clone.* file) was received. */
+	uploads: number[];
+	/** A final message without audio (a failure). */
+	failure?: string;
+	/** The last progress edit. */
+	progress?: string;
+}
+
+export interface Rig {
+	bot: Bot;
+	fakes: Fakes;
+	traces: Map<string, Trace>;
+	/** Warn and error lines the bot logged. */
+	warnings: string[];
+	/** Injects `count` /clone interactions back to back, each from a new member in a new server. */
+	clone(count?: number): Trace[];
+	/** Resolves once `done()` holds (checked on every event from the fakes); rejects after timeoutMs. */
+	waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void>;
+	close(): Promise<void>;
+}
+
+export interface RigOptions {
+	env?: Record<string, string>;
+	clock?: Clock;
+	fakes?: FakeSettings;
+}
+
+/** Real time, but every wait (poll interval, backoff) ends at once: the API's answers, not the cadence, pace each job. */
+export const instantClock: Clock = {
+	now: () => Date.now(),
+	sleep: (_ms, signal) =>
+		new Promise<void>((resolve, reject) => {
+			if (signal?.aborted) return reject(signal.reason);
+			setImmediate(() => (signal?.aborted ? reject(signal.reason) : resolve()));
+		}),
+};
+
+export const isSettled = (trace: Trace) => trace.uploads.length > 0 || trace.failure !== undefined || trace.refused !== undefined;
+export const isSubmitted = (trace: Trace) => isSettled(trace) || /\*\*(Queued|Processing)\*\*/.test(trace.progress ?? '');
+
+/**
+ * What logging in and the gateway's READY would do (as createTestClient in test/fakes/discord-api.ts does for its
+ * own clients): the token, the bot user and application, and a Ready status, so that injected dispatches are handled.
+ */
+function markReady(client: Client): void {
+	const user = { id: DEFAULT_APPLICATION_ID, username: 'xtts-bench-bot', discriminator: '0', global_name: null, avatar: null, bot: true } as APIUser;
+	client.token = TEST_BOT_TOKEN;
+	client.rest.setToken(TEST_BOT_TOKEN);
+	client.user = new (ClientUser as unknown as new (client: Client, data: APIUser) => ClientUser)(client, user);
+	client.users.cache.set(user.id, client.user);
+	client.application = new (ClientApplication as unknown as new (client: Client, data: unknown) => ClientApplication)(client, { id: user.id, flags: 0 });
+	const internals = client as unknown as { ws: { status: Status }; readyTimestamp: number | null };
+	internals.ws.status = Status.Ready;
+	internals.readyTimestamp = Date.now();
+}
+
+export async function startRig(options: RigOptions = {}): Promise<Rig> {
+	const fakes = await startFakes(options.fakes);
+	const dir = await mkdtemp(path.join(tmpdir(), 'xtts-bench-'));
+	const config = loadConfig({
+		DISCORD_TOKEN: TEST_BOT_TOKEN,
+		DISCORD_API_URL: fakes.discordApiUrl,
+		XTTS_API_KEY: BENCH_XTTS_KEY,
+		XTTS_API_URL: fakes.xttsOrigin,
+		STORE_URL: `sqlite://${path.join(dir, 'bot.sqlite')}`,
+		LOG_LEVEL: 'warn',
+		MAX_JOBS_IN_FLIGHT: '1000',
+		...options.env,
+	});
+	const warnings: string[] = [];
+	const logger = createLogger({ level: config.logLevel, secrets: [TEST_BOT_TOKEN, BENCH_XTTS_KEY], destination: { write: (line: string) => void warnings.push(line) } });
+	// The bot builds its own discord.js client, exactly as in production; only the gateway login is skipped.
+	const bot = await createBot({ config, logger, clock: options.clock ?? systemClock, ffmpegPath: null });
+	const client = bot.client;
+	markReady(client);
+	await bot.start({ login: false, registerCommands: false });
+
+	const traces = new Map<string, Trace>();
+	const byInteraction = new Map<string, Trace>();
+	const checks = new Set<() => void>();
+	// The checks run once per turn of the event loop, not once per message: a burst brings hundreds of
+	// messages, and what the bench does in this process is time the bot's own work cannot use.
+	let checking = false;
+	fakes.onMessage((message: FakesMessage) => {
+		record(message);
+		if (checking) return;
+		checking = true;
+		setImmediate(() => {
+			checking = false;
+			for (const check of checks) check();
+		});
+	});
+
+	function record(message: FakesMessage): void {
+		if (message.ev === 'completed') {
+			const trace = traces.get(message.member);
+			if (trace) trace.completedAt = message.at;
+			return;
+		}
+		if (message.ev !== 'discord') return;
+		const trace = message.interactionId ? byInteraction.get(message.interactionId) : message.member ? traces.get(message.member) : undefined;
+		if (!trace) return;
+		if (message.interactionId) {
+			trace.ackAt ??= message.at;
+			if (message.callbackType !== InteractionResponseType.DeferredChannelMessageWithSource) trace.refused = message.content;
+		} else if (message.uploads.length > 0) trace.uploads.push(message.at);
+		else if (message.content.startsWith('🎙️')) trace.progress = message.content;
+		else trace.failure = message.content;
+	}
+
+	function clone(count = 1): Trace[] {
+		const payloads = Array.from({ length: count }, () => {
+			const member = snowflake();
+			const attachmentId = snowflake();
+			return {
+				member,
+				payload: chatInputPayload({
+					id: snowflake(),
+					commandName: 'clone',
+					guildId: snowflake(),
+					user: { id: member },
+					options: [
+						{ name: 'speaker', type: ApplicationCommandOptionType.Attachment, value: attachmentId },
+						{ name: 'text', type: ApplicationCommandOptionType.String, value: benchText(member) },
+					],
+					resolved: {
+						attachments: {
+							[attachmentId]: attachmentPayload({ id: attachmentId, filename: 'voice.wav', url: fakes.speakerUrl, size: fakes.speakerBytes, contentType: 'audio/x-wav' }),
+						},
+					},
+				}),
+			};
+		});
+		const injectedAt = Date.now();
+		return payloads.map(({ member, payload }) => {
+			const trace: Trace = { member, interactionId: payload.id, injectedAt, uploads: [] };
+			traces.set(member, trace);
+			byInteraction.set(payload.id, trace);
+			injectInteraction(client, payload);
+			return trace;
+		});
+	}
+
+	function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+		if (done()) return Promise.resolve();
+		return new Promise((resolve, reject) => {
+			const check = () => {
+				if (!done()) return;
+				finish();
+				resolve();
+			};
+			const finish = () => {
+				checks.delete(check);
+				clearTimeout(timer);
+			};
+			const timer = setTimeout(() => {
+				finish();
+				const all = [...traces.values()];
+				const tally = `${all.length} requests: ${all.filter((t) => t.ackAt).length} acknowledged, ${all.filter(isSubmitted).length} submitted, ${all.filter((t) => t.uploads.length > 0).length} delivered, ${all.filter((t) => t.failure || t.refused).length} failed or refused`;
+				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${tally}); bot warnings: ${warnings.slice(0, 3).join(' | ') || 'none'}`));
+			}, timeoutMs);
+			checks.add(check);
+		});
+	}
+
+	return {
+		bot,
+		fakes,
+		traces,
+		warnings,
+		clone,
+		waitFor,
+		async close() {
+			await bot.stop().catch(() => undefined);
+			await fakes.close();
+			await rm(dir, { recursive: true, force: true });
+		},
+	};
+}

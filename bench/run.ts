@@ -1,0 +1,109 @@
+/**
+ * npm run bench [-- --scenario ack|delivery|cost|inflight|throughput|all] [--jobs 1000] …
+ *
+ * Starts the project's loopback fakes (in a process of their own), drives the real bot through them, prints
+ * a table with each figure beside its target and writes bench/results.json. With `all` every scenario runs in
+ * a fresh process, so that one scenario's memory never shows up in another's figures.
+ */
+import { fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { markdownTable, rows } from './report.js';
+import { DEFAULTS, SCENARIOS, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
+
+const USAGE = `usage: npm run bench -- [options]
+  --scenario ack|delivery|cost|inflight|throughput|all   (default all)
+  --jobs N              jobs waiting on the API at once in "inflight" (default ${DEFAULTS.inflightJobs})
+  --throughput-jobs N   jobs sent at once in "throughput" (default ${DEFAULTS.throughputJobs})
+  --ack-sizes A,B,C     simultaneous requests in "ack" (default ${DEFAULTS.ackSizes.join(',')})
+  --samples N           jobs per delivery mode in "delivery" (default ${DEFAULTS.deliveryJobs})
+  --cost-jobs N         12 s jobs in "cost" (default ${DEFAULTS.costJobs})
+  --big N               concurrent ${DEFAULTS.bigBytes / 1024 / 1024} MiB deliveries in "throughput" (default ${DEFAULTS.bigDeliveries})
+  --cadence MS          XTTS_POLL_INTERVAL_MS for the real-time scenarios (default ${DEFAULTS.cadenceMs})
+  --out FILE            where to write the results (default bench/results.json)`;
+
+const { values } = parseArgs({
+	options: {
+		scenario: { type: 'string', default: 'all' },
+		jobs: { type: 'string' },
+		'throughput-jobs': { type: 'string' },
+		'ack-sizes': { type: 'string' },
+		samples: { type: 'string' },
+		'cost-jobs': { type: 'string' },
+		big: { type: 'string' },
+		cadence: { type: 'string' },
+		out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
+		child: { type: 'boolean', default: false },
+		help: { type: 'boolean', default: false },
+	},
+});
+
+if (values.help) {
+	console.log(USAGE);
+	process.exit(0);
+}
+
+function count(name: string, raw: string | undefined, fallback: number): number {
+	if (raw === undefined) return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < 1) {
+		console.error(`--${name} must be a whole number ≥ 1\n\n${USAGE}`);
+		process.exit(2);
+	}
+	return value;
+}
+
+const options: BenchOptions = {
+	...DEFAULTS,
+	inflightJobs: count('jobs', values.jobs, DEFAULTS.inflightJobs),
+	throughputJobs: count('throughput-jobs', values['throughput-jobs'], DEFAULTS.throughputJobs),
+	ackSizes: values['ack-sizes'] ? values['ack-sizes'].split(',').map((size) => count('ack-sizes', size, 1)) : DEFAULTS.ackSizes,
+	deliveryJobs: count('samples', values.samples, DEFAULTS.deliveryJobs),
+	costJobs: count('cost-jobs', values['cost-jobs'], DEFAULTS.costJobs),
+	bigDeliveries: count('big', values.big, DEFAULTS.bigDeliveries),
+	cadenceMs: count('cadence', values.cadence, DEFAULTS.cadenceMs),
+};
+
+const names = Object.keys(SCENARIOS) as ScenarioName[];
+const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
+if (chosen.length === 0) {
+	console.error(`unknown scenario "${values.scenario}"\n\n${USAGE}`);
+	process.exit(2);
+}
+
+/** Runs one scenario in a fresh process (this file with --child) and returns its result. */
+function isolated(name: ScenarioName): Promise<unknown> {
+	const forwarded = process.argv.slice(2).filter((arg, index, all) => arg !== '--scenario' && all[index - 1] !== '--scenario' && !arg.startsWith('--scenario='));
+	const child = fork(fileURLToPath(import.meta.url), [...forwarded, '--scenario', name, '--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+	return new Promise((resolve, reject) => {
+		let result: unknown;
+		child.on('message', (message) => (result = message));
+		child.once('exit', (code) => (code === 0 && result !== undefined ? resolve(result) : reject(new Error(`scenario "${name}" failed (exit code ${code})`))));
+	});
+}
+
+if (values.child) {
+	const result = await SCENARIOS[chosen[0]!](options);
+	process.send!(result, () => process.exit(0));
+} else {
+	const started = Date.now();
+	const results: ScenarioResults = {};
+	for (const name of chosen) {
+		const t0 = Date.now();
+		process.stderr.write(`▶ ${name} … `);
+		(results as Record<string, unknown>)[name] = chosen.length > 1 ? await isolated(name) : await SCENARIOS[name](options);
+		process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+	}
+	const seconds = (Date.now() - started) / 1000;
+	const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, platform: `${process.platform} ${process.arch}` };
+	const table = rows(results);
+	console.log(`\n${markdownTable(table)}\n`);
+	console.log(`${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}; ${seconds.toFixed(0)} s in all.`);
+	console.log('Figures are for the bot\'s own process: the XTTS and Discord fakes run in a separate process (bench/fakes-process.ts).');
+	const failed = table.filter((row) => row.ok === false);
+	if (failed.length > 0) console.log(`Targets missed: ${failed.map((row) => `${row.scenario} — ${row.figure.split(' (')[0]}`).join('; ')}`);
+	await writeFile(values.out, `${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, options, results, rows: table }, null, 2)}\n`);
+	console.log(`Results written to ${values.out}`);
+}
