@@ -174,26 +174,7 @@ describe('"Clone this voice" on a message', () => {
 		return h.command({ commandName: 'Clone this voice', commandType: ApplicationCommandType.Message, targetId: messageId, user: { id: REQUESTER }, resolved: { messages: { [messageId]: message } } as never });
 	}
 
-	function submitModal(customId: string, text: string, language = '') {
-		const base = chatInputPayload({ commandName: 'unused', user: { id: REQUESTER } }) as unknown as Record<string, unknown>;
-		const payload = {
-			...base,
-			type: InteractionType.ModalSubmit,
-			data: {
-				custom_id: customId,
-				components: [
-					{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'text', value: text }] },
-					{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'language', value: language }] },
-				],
-			},
-		} as unknown as APIInteraction;
-		injectInteraction(h.client, payload);
-		const { id, token } = payload as unknown as { id: string; token: string };
-		return {
-			callback: () => h.discord.waitForRequest((request) => request.path === `/interactions/${id}/${token}/callback`),
-			final: () => h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(token) && !contentOf(request).startsWith('🎙️'), 5_000),
-		};
-	}
+	const submitModal = (customId: string, text: string, language = '') => h.submitModal({ customId, text, language, userId: REQUESTER });
 
 	it('on a voice message: a modal for the text, then the same pipeline as /clone with that audio', async () => {
 		h = await startHarness();

@@ -1,13 +1,4 @@
-import {
-	ApplicationCommandType,
-	ComponentType,
-	InteractionResponseType,
-	InteractionType,
-	Locale,
-	MessageFlags,
-	type APIInteraction,
-	type RESTPostAPIApplicationCommandsJSONBody,
-} from 'discord.js';
+import { ApplicationCommandType, InteractionResponseType, Locale, MessageFlags, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../src/commands/index.js';
 import { parseLanguage } from '../src/commands/clone-this-voice.js';
@@ -15,7 +6,7 @@ import { commandLocalizationKeys, LANGUAGE_PACKS, languageNameFor, replyLanguage
 import en from '../src/i18n/locales/en.js';
 import { LANGUAGE_CODES } from '../src/services/languages.js';
 import { failureMessage, formatBytes, invalidInput, languageLabel, refusal } from '../src/services/messages.js';
-import { attachmentPayload, chatInputPayload, injectInteraction, snowflake } from './fakes/discord-api.js';
+import { attachmentPayload, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
 
@@ -308,26 +299,8 @@ describe('/clone end to end in the member’s language', () => {
 		expect(inputs?.map((input: { label: string }) => input.label)).toEqual(['Was soll die Stimme sagen?', 'Sprache (optional)']);
 		for (const input of inputs ?? []) expect(input.label.length).toBeLessThanOrEqual(45);
 
-		const submit = (language: string, customId: string = modal?.custom_id) => {
-			const base = chatInputPayload({ commandName: 'unused', locale: 'de' }) as unknown as Record<string, unknown>;
-			const payload = {
-				...base,
-				type: InteractionType.ModalSubmit,
-				data: {
-					custom_id: customId,
-					components: [
-						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'text', value: 'Hallo zusammen' }] },
-						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'language', value: language }] },
-					],
-				},
-			} as unknown as APIInteraction;
-			injectInteraction(h.client, payload);
-			const { id, token } = payload as unknown as { id: string; token: string };
-			return {
-				callback: () => h.discord.waitForRequest((request) => request.path === `/interactions/${id}/${token}/callback`),
-				final: () => h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(token) && !contentOf(request).startsWith('🎙️'), 5_000),
-			};
-		};
+		const submit = (language: string, customId: string = modal?.custom_id) => h.submitModal({ customId, text: 'Hallo zusammen', language, locale: 'de' });
+
 		const unknown = await submit('Klingonisch').callback();
 		expect(unknown.json?.data?.content).toBe('🌐 „Klingonisch“ ist keine Sprache, die der Sprachdienst spricht. Verwende eine von: en, es, fr, de, it, pt, pl, tr, ru, nl, cs, ar, zh, hu, ko, hi.');
 		const submitted = submit('Deutsch');

@@ -1145,26 +1145,21 @@ export function cacheGuild(
   client: Client,
   opts: { guildId?: string; channelId?: string; name?: string; channelName?: string; ownerId?: string } = {},
 ): Guild {
-  const guildId = opts.guildId ?? DEFAULT_GUILD_ID;
-  const channelId = opts.channelId ?? DEFAULT_CHANNEL_ID;
-  const members = client.user
-    ? [
-        {
-          user: { id: client.user.id, username: client.user.username, discriminator: client.user.discriminator, avatar: null, bot: true, global_name: null },
-          roles: [],
-          joined_at: new Date().toISOString(),
-          deaf: false,
-          mute: false,
-          flags: 0,
-          pending: false,
-          nick: null,
-          avatar: null,
-          premium_since: null,
-          communication_disabled_until: null,
-        },
-      ]
-    : [];
-  return (client as unknown as ClientInternals).guilds._add({
+  const botUser = client.user
+    ? ({ id: client.user.id, username: client.user.username, discriminator: client.user.discriminator, avatar: null, bot: true, global_name: null } as APIUser)
+    : undefined;
+  return (client as unknown as ClientInternals).guilds._add(guildCreatePayload(opts.guildId ?? DEFAULT_GUILD_ID, botUser, opts.channelId ?? DEFAULT_CHANNEL_ID, opts));
+}
+
+/** A GUILD_CREATE `d` for an available guild with one text channel, @everyone and the bot's member. */
+export function guildCreatePayload(
+  guildId: string,
+  botUser: APIUser | undefined,
+  channelId: string = DEFAULT_CHANNEL_ID,
+  opts: { name?: string; channelName?: string; ownerId?: string } = {},
+): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
     id: guildId,
     name: opts.name ?? 'Test Guild',
     icon: null,
@@ -1185,15 +1180,18 @@ export function cacheGuild(
     description: null,
     banner: null,
     premium_tier: 0,
+    premium_subscription_count: 0,
     preferred_locale: 'en-US',
     public_updates_channel_id: null,
     nsfw_level: 0,
     premium_progress_bar_enabled: false,
     safety_alerts_channel_id: null,
     large: false,
+    lazy: true,
     member_count: 2,
-    joined_at: new Date().toISOString(),
+    joined_at: now,
     unavailable: false,
+    application_command_counts: {},
     roles: [
       {
         id: guildId,
@@ -1215,7 +1213,6 @@ export function cacheGuild(
       {
         id: channelId,
         type: ChannelType.GuildText,
-        guild_id: guildId,
         name: opts.channelName ?? 'general',
         position: 0,
         permission_overwrites: [],
@@ -1228,13 +1225,30 @@ export function cacheGuild(
       },
     ],
     threads: [],
-    members,
+    members: botUser
+      ? [
+          {
+            user: botUser,
+            roles: [],
+            joined_at: now,
+            deaf: false,
+            mute: false,
+            flags: 0,
+            pending: false,
+            nick: null,
+            avatar: null,
+            premium_since: null,
+            communication_disabled_until: null,
+          },
+        ]
+      : [],
     voice_states: [],
     presences: [],
     stage_instances: [],
     guild_scheduled_events: [],
     soundboard_sounds: [],
-  });
+    embedded_activities: [],
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  ChannelType,
   GatewayCloseCodes,
   GatewayDispatchEvents,
   GatewayIntentBits,
@@ -34,11 +33,9 @@ import {
   type GatewayIdentifyData,
 } from 'discord.js';
 import {
-  DEFAULT_APP_PERMISSIONS,
   DEFAULT_APPLICATION_ID,
-  DEFAULT_CHANNEL_ID,
   DEFAULT_GUILD_ID,
-  DEFAULT_USER_ID,
+  guildCreatePayload,
   TEST_BOT_TOKEN,
   type FakeAnswer,
   type FakeDiscord,
@@ -344,95 +341,3 @@ export function attachGateway(discord: FakeDiscord, gateway: FakeGateway, token:
   });
 }
 
-/** A GUILD_CREATE `d` for an available guild with one text channel, @everyone and the bot's member. */
-export function guildCreatePayload(guildId: string, botUser: APIUser, channelId: string = DEFAULT_CHANNEL_ID): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    id: guildId,
-    name: 'Test Guild',
-    icon: null,
-    splash: null,
-    discovery_splash: null,
-    owner_id: DEFAULT_USER_ID,
-    afk_channel_id: null,
-    afk_timeout: 300,
-    verification_level: 0,
-    default_message_notifications: 0,
-    explicit_content_filter: 0,
-    features: [],
-    mfa_level: 0,
-    system_channel_id: channelId,
-    system_channel_flags: 0,
-    rules_channel_id: null,
-    vanity_url_code: null,
-    description: null,
-    banner: null,
-    premium_tier: 0,
-    premium_subscription_count: 0,
-    preferred_locale: 'en-US',
-    public_updates_channel_id: null,
-    nsfw_level: 0,
-    premium_progress_bar_enabled: false,
-    safety_alerts_channel_id: null,
-    large: false,
-    lazy: true,
-    member_count: 2,
-    joined_at: now,
-    unavailable: false,
-    application_command_counts: {},
-    roles: [
-      {
-        id: guildId,
-        name: '@everyone',
-        color: 0,
-        hoist: false,
-        icon: null,
-        unicode_emoji: null,
-        position: 0,
-        permissions: DEFAULT_APP_PERMISSIONS,
-        managed: false,
-        mentionable: false,
-        flags: 0,
-      },
-    ],
-    emojis: [],
-    stickers: [],
-    channels: [
-      {
-        id: channelId,
-        type: ChannelType.GuildText,
-        name: 'general',
-        position: 0,
-        permission_overwrites: [],
-        nsfw: false,
-        topic: null,
-        last_message_id: null,
-        parent_id: null,
-        rate_limit_per_user: 0,
-        flags: 0,
-      },
-    ],
-    threads: [],
-    members: [
-      {
-        user: botUser,
-        roles: [],
-        joined_at: now,
-        deaf: false,
-        mute: false,
-        flags: 0,
-        pending: false,
-        nick: null,
-        avatar: null,
-        premium_since: null,
-        communication_disabled_until: null,
-      },
-    ],
-    voice_states: [],
-    presences: [],
-    stage_instances: [],
-    guild_scheduled_events: [],
-    soundboard_sounds: [],
-    embedded_activities: [],
-  };
-}

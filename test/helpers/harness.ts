@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApplicationCommandOptionType, type APIApplicationCommandInteractionDataOption, type Client } from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, InteractionType, type APIApplicationCommandInteractionDataOption, type APIInteraction, type Client } from 'discord.js';
 import { createBot, discordClientOptions, type Bot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -84,11 +84,19 @@ export interface Harness {
 	clone(options: CloneOptions): InjectedInteraction;
 	/** Injects any chat-input interaction. */
 	command(options: ChatInputOptions): InjectedInteraction;
+	/** Submits the "Clone this voice" form (a modal) as a member would. */
+	submitModal(options: { customId: string; text: string; language?: string; userId?: string; locale?: string }): SubmittedModal;
 	/** Stops the bot and starts a new one on the same store (a restart). */
 	restart(): Promise<Bot>;
 	/** Starts another bot on the same store beside the running one (a second process sharing Redis). */
 	another(): Promise<Bot>;
 	close(): Promise<void>;
+}
+
+export interface SubmittedModal {
+	callback(): Promise<RecordedDiscordRequest>;
+	/** The reply's last edit: the result or the failure. */
+	final(): Promise<RecordedDiscordRequest>;
 }
 
 export interface CloneOptions {
@@ -199,6 +207,25 @@ export async function startHarness(
 		storeUrl,
 		logs,
 		command: (chat) => command(chat),
+		submitModal({ customId, text, language = '', userId, locale }) {
+			const base = chatInputPayload({ commandName: 'unused', ...(userId ? { user: { id: userId } } : {}), ...(locale ? { locale } : {}) }) as unknown as Record<string, unknown>;
+			const payload = {
+				...base,
+				type: InteractionType.ModalSubmit,
+				data: {
+					custom_id: customId,
+					components: [
+						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'text', value: text }] },
+						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'language', value: language }] },
+					],
+				},
+			} as unknown as APIInteraction & { id: string; token: string };
+			injectInteraction(bot.client, payload);
+			return {
+				callback: () => discord.waitForRequest((request) => request.path === `/interactions/${payload.id}/${payload.token}/callback`),
+				final: () => discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(payload.token) && !contentOf(request).startsWith('🎙️'), 5_000),
+			};
+		},
 		clone(clone) {
 			const filename = clone.filename ?? 'voice.wav';
 			const url = discord.addAttachment(filename, clone.file, clone.contentType ?? undefined);
