@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { RESTOptions, ResponseLike } from 'discord.js';
 import { request, type Dispatcher } from 'undici';
 
@@ -26,11 +27,12 @@ export function createDiscordTransport({ api, callbacks = api }: DiscordDispatch
 	return async (url, init) => {
 		const dispatcher = CALLBACK_PATH.test(url) ? callbacks : api;
 		const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
-		let body: string | Uint8Array | undefined;
+		let body: string | Uint8Array | Readable | undefined;
 		if (isFormData(init.body)) {
-			const encoded = await encodeMultipart(init.body);
+			const encoded = encodeMultipart(init.body);
 			headers.set('content-type', encoded.contentType);
-			body = encoded.body;
+			headers.set('content-length', String(encoded.length));
+			body = Readable.from(encoded.body(), { objectMode: false });
 		} else if (typeof init.body === 'string' || init.body instanceof Uint8Array) {
 			body = init.body;
 		} else if (init.body instanceof ArrayBuffer) {
@@ -75,30 +77,42 @@ function isFormData(body: unknown): body is FormDataLike {
 }
 
 interface BlobLike {
-	arrayBuffer(): Promise<ArrayBuffer>;
+	readonly size: number;
+	stream(): AsyncIterable<Uint8Array>;
 	type?: string;
 	name?: string;
 }
 
-/** multipart/form-data as RFC 7578 describes it (quotes and line breaks in names escaped as browsers do). */
-export async function encodeMultipart(form: FormDataLike): Promise<{ body: Uint8Array; contentType: string }> {
+/**
+ * multipart/form-data as RFC 7578 describes it (quotes and line breaks in names escaped as browsers do), as a
+ * stream of its pieces with its length known beforehand: a file is read from discord.js's Blob as it is sent,
+ * never copied whole once more.
+ */
+export function encodeMultipart(form: FormDataLike): { body: () => AsyncIterable<Uint8Array>; length: number; contentType: string } {
 	const boundary = `----xtts-bot-${randomBytes(12).toString('hex')}`;
 	const escape = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
-	const parts: Buffer[] = [];
+	const pieces: (Uint8Array | BlobLike)[] = [];
 	for (const [name, value] of form.entries()) {
 		if (typeof value === 'string') {
-			parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"\r\n\r\n${value}\r\n`));
+			pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"\r\n\r\n${value}\r\n`));
 			continue;
 		}
 		const blob = value as BlobLike;
 		const filename = blob.name ?? 'blob';
 		const type = blob.type || 'application/octet-stream';
-		parts.push(
+		pieces.push(
 			Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`),
-			Buffer.from(await blob.arrayBuffer()),
+			blob,
 			Buffer.from('\r\n'),
 		);
 	}
-	parts.push(Buffer.from(`--${boundary}--\r\n`));
-	return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+	pieces.push(Buffer.from(`--${boundary}--\r\n`));
+	const length = pieces.reduce((sum, piece) => sum + (piece instanceof Uint8Array ? piece.byteLength : piece.size), 0);
+	async function* body(): AsyncIterable<Uint8Array> {
+		for (const piece of pieces) {
+			if (piece instanceof Uint8Array) yield piece;
+			else yield* piece.stream();
+		}
+	}
+	return { body, length, contentType: `multipart/form-data; boundary=${boundary}` };
 }
