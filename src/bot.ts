@@ -92,7 +92,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
-	const jobStore = createJobStore(stores.jobs);
+	const jobStore = createJobStore(stores);
 	const runner = createJobRunner({
 		ownership,
 		xtts,

@@ -26,7 +26,7 @@ const finalUploads = () =>
 	h.discord.requests.filter((request) => (request.method === 'PATCH' || request.method === 'POST') && request.files.some((file) => file.filename.startsWith('clone.')));
 
 async function jobRecord(state?: string) {
-	const store = createJobStore(h.bot.stores.jobs);
+	const store = createJobStore(h.bot.stores);
 	const [job] = await store.unfinished();
 	if (state) expect(job?.state).toBe(state);
 	return job;
@@ -50,7 +50,7 @@ describe('restarts', () => {
 
 		const final = await run.edit(isFinal);
 		expect(Buffer.compare(final.files[0]!.data, h.xtts.jobs.get(h.xtts.lastJobId()!)!.media)).toBe(0);
-		await expect.poll(async () => (await createJobStore(h.bot.stores.jobs).unfinished()).length).toBe(0);
+		await expect.poll(async () => (await createJobStore(h.bot.stores).unfinished()).length).toBe(0);
 		clock.advance(60_000);
 		expect(finalUploads()).toHaveLength(1);
 		expect(h.xtts.generateRequests()).toHaveLength(1);
@@ -158,7 +158,7 @@ describe('the interaction token’s 15 minutes', () => {
 		await expect.poll(() => h.logs.some((line) => line.includes('job undeliverable')), { timeout: 5_000 }).toBe(true);
 		const line = JSON.parse(h.logs.find((entry) => entry.includes('job undeliverable'))!) as Record<string, unknown>;
 		expect(line).toMatchObject({ level: 'error', jobId: expect.any(String), channelId: DEFAULT_CHANNEL_ID });
-		const job = await createJobStore(h.bot.stores.jobs).get(String(line.jobId));
+		const job = await createJobStore(h.bot.stores).get(String(line.jobId));
 		expect(job).toMatchObject({ state: 'failed', outcome: { kind: 'failed', reason: 'undeliverable', delivered: false } });
 	});
 });

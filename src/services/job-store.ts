@@ -62,24 +62,52 @@ export const FINISHED_JOB_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export interface JobStore {
 	get(id: string): Promise<JobRecord | undefined>;
 	save(job: JobRecord): Promise<void>;
+	/** The unfinished jobs, oldest first. */
 	unfinished(): Promise<JobRecord[]>;
 }
 
-export function createJobStore(store: Keyv): JobStore {
+/**
+ * Records live in `records`; the ids of unfinished ones also in `active`, which is what unfinished() lists.
+ * Listing the records themselves would walk a week of finished jobs, and keyv deletes expired entries while it
+ * iterates, which makes the SQLite adapter's paged listing skip records.
+ *
+ * Order keeps a crash harmless: an id is marked active before its record is first written, and unmarked
+ * only after the finished record is written. A stale mark (its record finished or gone) is dropped when listed.
+ */
+export function createJobStore(stores: { jobs: Keyv; activeJobs: Keyv }): JobStore {
+	const { jobs: records, activeJobs: active } = stores;
+	// Ids this process has marked active, so that a job's later transitions don't write the mark again.
+	const marked = new Set<string>();
+
+	async function get(id: string): Promise<JobRecord | undefined> {
+		const job = (await records.get(id)) as JobRecord | undefined;
+		return job?.v === 1 ? job : undefined;
+	}
+
 	return {
-		async get(id) {
-			const job = (await store.get(id)) as JobRecord | undefined;
-			return job?.v === 1 ? job : undefined;
-		},
+		get,
 		async save(job) {
-			await store.set(job.id, job, UNFINISHED_STATES.has(job.state) ? undefined : FINISHED_JOB_TTL_MS);
+			if (UNFINISHED_STATES.has(job.state)) {
+				if (!marked.has(job.id)) {
+					await active.set(job.id, job.createdAt);
+					marked.add(job.id);
+				}
+				await records.set(job.id, job);
+				return;
+			}
+			await records.set(job.id, job, FINISHED_JOB_TTL_MS);
+			await active.delete(job.id);
+			marked.delete(job.id);
 		},
 		async unfinished() {
-			if (!store.iterator) throw new Error('the job store cannot list its records');
+			if (!active.iterator) throw new Error('the job store cannot list its active jobs');
+			const ids: string[] = [];
+			for await (const [id] of active.iterator(undefined)) if (typeof id === 'string') ids.push(id);
 			const jobs: JobRecord[] = [];
-			for await (const [, value] of store.iterator(undefined)) {
-				const job = value as JobRecord | undefined;
-				if (job?.v === 1 && UNFINISHED_STATES.has(job.state)) jobs.push(job);
+			for (const id of ids) {
+				const job = await get(id);
+				if (job && UNFINISHED_STATES.has(job.state)) jobs.push(job);
+				else await active.delete(id);
 			}
 			return jobs.sort((a, b) => a.createdAt - b.createdAt);
 		},

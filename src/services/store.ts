@@ -11,7 +11,10 @@ import type { Logger } from '../logger.js';
  */
 export interface Stores {
 	readonly settings: Keyv;
+	/** Every job's record, by job id (finished ones expire). */
 	readonly jobs: Keyv;
+	/** The ids of the unfinished jobs: what a restart resumes, listed without walking every finished record. */
+	readonly activeJobs: Keyv;
 	/** The bot's own small state (e.g. a generated webhook secret). */
 	readonly meta: Keyv;
 	readonly backend: 'sqlite' | 'redis';
@@ -24,7 +27,7 @@ export class StoreConfigError extends Error {
 	override name = 'StoreConfigError';
 }
 
-const NAMESPACES = ['settings', 'jobs', 'meta'] as const;
+const NAMESPACES = ['settings', 'jobs', 'active-jobs', 'meta'] as const;
 
 export async function createStores(url: string, logger: Logger): Promise<Stores> {
 	const log = logger.child({ component: 'store' });
@@ -33,12 +36,12 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 	for (const namespace of NAMESPACES) {
 		adapters.push({ namespace, adapter: backend === 'sqlite' ? await sqliteAdapter(url) : new KeyvRedis(url, { throwOnConnectError: true }) });
 	}
-	const [settings, jobs, meta] = adapters.map(({ namespace, adapter }) => {
+	const [settings, jobs, activeJobs, meta] = adapters.map(({ namespace, adapter }) => {
 		// A failed write must fail the caller (a job not recorded is a job that can be lost), not just emit.
 		const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
 		keyv.on('error', (error: unknown) => log.error({ err: error, namespace }, 'store error'));
 		return keyv;
-	}) as [Keyv, Keyv, Keyv];
+	}) as [Keyv, Keyv, Keyv, Keyv];
 
 	// Fail at startup, not on the first member's command.
 	await settings.get('__ping__');
@@ -47,6 +50,7 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 	return {
 		settings,
 		jobs,
+		activeJobs,
 		meta,
 		backend,
 		async ping() {
@@ -58,7 +62,7 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 			}
 		},
 		async close() {
-			await Promise.allSettled([settings.disconnect(), jobs.disconnect(), meta.disconnect()]);
+			await Promise.allSettled([settings.disconnect(), jobs.disconnect(), activeJobs.disconnect(), meta.disconnect()]);
 		},
 	};
 }
