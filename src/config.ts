@@ -14,7 +14,7 @@ const snowflake = optionalString.refine((value) => value === undefined || /^\d{1
 
 const httpUrl = (fallback?: string) =>
 	optionalString
-		.refine((value) => value === undefined || /^https?:\/\/[^\s/]+/i.test(value), {
+		.refine((value) => value === undefined || (/^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value)), {
 			message: 'must be an http(s) URL',
 		})
 		.transform((value) => (value ?? fallback)?.replace(/\/+$/, ''));
