@@ -22,6 +22,12 @@ afterEach(async () => {
 const definitions = commandDefinitions;
 const puts = () => fake.requests.filter((request) => request.method === 'PUT');
 
+it('restricts /clone’s speaker to the audio formats the API reads, where Discord’s file picker allows', () => {
+	const clone = definitions.find((command) => command.name === 'clone') as RESTPostAPIChatInputApplicationCommandsJSONBody;
+	const speaker = clone.options?.find((option) => option.name === 'speaker') as { file_types?: string[] } | undefined;
+	expect(speaker?.file_types).toEqual(['.wav', '.wave', '.mp3', '.m4a', '.mp4', '.ogg', '.oga', '.opus', '.flv']);
+});
+
 it('registers every command in one bulk overwrite, then leaves Discord alone while nothing changed', async () => {
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('updated');
 	expect(puts()).toHaveLength(1);

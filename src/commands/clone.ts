@@ -4,6 +4,7 @@ import {
 	InteractionContextType,
 } from 'discord.js';
 import { localizeCommand } from '../i18n/index.js';
+import { SPEAKER_FILE_TYPES } from '../services/audio.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
 import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
 import type { Command } from './types.js';
@@ -21,6 +22,8 @@ export const cloneCommand = {
 				name: 'speaker',
 				description: '3–10 s of clear speech in the voice to clone (wav, mp3, m4a, ogg or flv)',
 				required: true,
+				// Discord's file picker offers only these; the bot still checks every file, since clients may not.
+				file_types: [...SPEAKER_FILE_TYPES],
 			},
 			{
 				type: ApplicationCommandOptionType.String,

@@ -18,6 +18,9 @@ const SPEAKER_EXTENSIONS: Record<string, SpeakerFormat> = {
 	flv: 'flv',
 };
 
+/** The extensions the speaker may have, as Discord's attachment option `file_types` takes them ('.wav', …). */
+export const SPEAKER_FILE_TYPES: readonly `.${string}`[] = Object.keys(SPEAKER_EXTENSIONS).map((ext) => `.${ext}` as const);
+
 /**
  * How many leading bytes are enough to recognise the container and read a WAV header: file-type looks at most
  * ~4 KB, and a WAV's chunks before its samples (fmt, LIST, bext, iXML) are a few hundred bytes to a few KB. Every
