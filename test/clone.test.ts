@@ -263,6 +263,16 @@ describe('/clone failures end in a message the member understands, and the bot s
 		expect(h.xtts.generateRequests()).toHaveLength(6); // 5 refused + the next member's request
 	});
 
+	it('status requests refused with 429 until the deadline: busy, not "took too long"', async () => {
+		await h.close();
+		h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '10000' } });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		h.xtts.failNextStatus(...Array.from({ length: 200 }, () => ({ kind: 'status' as const, status: 429, headers: { 'retry-after': '1' } })));
+		const content = contentOf(await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal));
+		expect(content).toContain('busy. Please try again in a minute');
+		expect(content).not.toContain('took too long');
+	});
+
 	it('FAILED: the API’s error text, with the request id', async () => {
 		const content = await failsWith(
 			() => (h.xtts.nextJob = { script: ['QUEUED', 'FAILED'], error: 'Speaker audio could not be decoded' }),

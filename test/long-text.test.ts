@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { wavDurationSeconds } from '../src/services/audio.js';
-import { DEFAULT_PAUSE_MS } from '../src/services/audio-join.js';
+import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/services/audio-join.js';
 import { normalizeText, splitText } from '../src/services/text-split.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
@@ -19,8 +19,9 @@ const LONG_TEXT = SENTENCE.repeat(17).trim(); // ~1200 characters
 
 it('a 1200-character text becomes parts spoken in order and joined into one audio file', async () => {
 	h = await startHarness();
-	const partSeconds = 0.5;
-	h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'], media: makeWav({ seconds: partSeconds, sampleRate: 24_000 }) };
+	// Each part speaks for a different time, so that the joined samples show the order.
+	const partMedia = (index: number) => makeWav({ seconds: 0.1 * (index + 1), sampleRate: 24_000 });
+	h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'], media: partMedia };
 	expect(LONG_TEXT.length).toBeGreaterThan(1_100);
 
 	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
@@ -35,8 +36,11 @@ it('a 1200-character text becomes parts spoken in order and joined into one audi
 
 	expect(final.files).toHaveLength(1);
 	expect(final.files[0]?.filename).toBe('clone.wav');
-	const expected = expectedParts.length * partSeconds + (expectedParts.length - 1) * (DEFAULT_PAUSE_MS / 1000);
-	expect(wavDurationSeconds(final.files[0]!.data)).toBeCloseTo(expected, 2);
+	const parts = expectedParts.map((_, index) => parsePcmWav(partMedia(index))!.data);
+	const pause = Buffer.alloc(Math.round((DEFAULT_PAUSE_MS / 1000) * 24_000) * 2);
+	const expectedSamples = Buffer.concat(parts.flatMap((part, index) => (index === 0 ? [part] : [pause, part])));
+	expect(Buffer.compare(parsePcmWav(final.files[0]!.data)!.data, expectedSamples)).toBe(0);
+	expect(wavDurationSeconds(final.files[0]!.data)).toBeCloseTo(expectedSamples.length / 48_000, 3);
 	expect(contentOf(final)).toContain('Cloned voice for');
 	// Progress names the part being spoken.
 	const progress = run.webhookRequests().map(contentOf).filter((content) => content.startsWith('🎙️'));
@@ -54,4 +58,15 @@ it('when one part fails, the member is told which', async () => {
 	expect(contentOf(final)).toContain('could not clone this: Speaker audio could not be decoded');
 	expect(contentOf(final)).toMatch(/Part 2\/\d+ of the text could not be made/);
 	expect(h.xtts.generateRequests()).toHaveLength(2);
+});
+
+it('a part that outlives the deadline is named too, not only a FAILED one', async () => {
+	h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '10000' } });
+	h.xtts.nextJob = { script: ['COMPLETED'] };
+	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
+	await h.xtts.waitForRequest((request) => request.method === 'POST');
+	h.xtts.nextJob = { script: ['QUEUED'] };
+	const final = await run.edit(isFinal, 10_000);
+	expect(contentOf(final)).toContain('took too long');
+	expect(contentOf(final)).toMatch(/Part 2\/\d+ of the text could not be made/);
 });

@@ -112,6 +112,13 @@ describe('submit', () => {
 		expect(submitted.requestId).toBe(fake.lastJobId());
 	});
 
+	it('honours a long Retry-After (5 minutes) in full, and cuts only an absurd one to 10 minutes', async () => {
+		fake.failNextGenerate({ kind: 'status', status: 429, headers: { 'retry-after': '300' } }, { kind: 'status', status: 429, headers: { 'retry-after': '86400' } });
+		await client().submit(job);
+		expect(sleeps).toEqual([300_000, 600_000]);
+		expect(fake.jobs.size).toBe(1);
+	});
+
 	it('gives up on a persistent 429 as rate-limited after its retries', async () => {
 		fake.failNextGenerate(...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 429 })));
 		const error = (await client({ retry: { maxRetries: 3 } }).submit(job).catch((e: unknown) => e)) as XttsError;

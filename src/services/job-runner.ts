@@ -277,11 +277,14 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		entry.early = undefined;
 		const interval = webhook ? webhook.safetyPollIntervalMs : pollIntervalMs;
 		let lookedAtDeadline = false;
+		// Out of time because the API kept refusing us (429) is "busy", not "took too long".
+		let lastRefusal: XttsError | undefined;
+		const outOfTime = () => new JobFailed({ kind: lastRefusal?.kind === 'rate-limited' ? 'busy' : 'timeout' });
 		for (;;) {
 			if (!entry.callback) {
 				const remaining = deadline - clock.now();
 				if (remaining > 0) await sleepUnlessWoken(entry, Math.min(interval, remaining), signal);
-				else if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
+				else if (lookedAtDeadline) throw outOfTime();
 				// At (or, after a restart, past) the deadline: one last look before giving up, the audio may be ready.
 				if (deadline - clock.now() <= 0) lookedAtDeadline = true;
 			}
@@ -298,11 +301,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					// A flaky API must not lose the job: keep polling until the deadline, unless it can never succeed.
 					if (error instanceof XttsError && error.transient) {
 						jobLog.warn({ kind: error.kind, status: error.status }, 'status request failed; polling continues');
-						if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
+						lastRefusal = error;
+						if (lookedAtDeadline) throw outOfTime();
 						continue;
 					}
 					throw error;
 				}
+				lastRefusal = undefined;
 			}
 
 			if (status.status !== job.xtts!.status) {
@@ -317,7 +322,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				if (job.state !== 'delivering') job = await transition(job, 'delivering');
 				return { job, final: status };
 			}
-			if (lookedAtDeadline) throw new JobFailed({ kind: 'timeout' });
+			if (lookedAtDeadline) throw outOfTime();
 		}
 	}
 
@@ -352,7 +357,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					continue;
 				}
 				const status = await xtts.getStatus(part.requestId!, { ...(part.pollingUrl ? { pollingUrl: part.pollingUrl } : {}), signal });
-				if (status.status !== 'COMPLETED' || !status.mediaUrls[0]) throw new XttsError('bad-response', `part ${index + 1} has no media any more`);
+				if (status.status !== 'COMPLETED' || !status.mediaUrls[0]) throw new JobFailed({ kind: 'download', part: { index, total: job.parts.length } });
 				urls.push(status.mediaUrls[0]);
 			}
 			prepared = await audio.prepareJoined(urls, job.uploadLimit, signal);
@@ -401,7 +406,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	async function cancelled(job: JobRecord, jobLog: Logger): Promise<void> {
-		const reachedApi = job.state !== 'recorded';
+		// A long text waiting to send its next part has already had the earlier ones generated.
+		const reachedApi = job.state !== 'recorded' || (job.partIndex ?? 0) > 0;
 		jobLog.info({ state: job.state, requestId: job.xtts?.requestId }, 'job cancelled by the member');
 		await delivery
 			.finish(job, { content: cancelledMessage(job, reachedApi), components: [] })
@@ -420,7 +426,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			);
 			return;
 		}
-		const failure = toFailure(error);
+		// A long text's failure says which part failed, whatever ended it (a timeout, a refused request…).
+		const failure = { ...partOf(job), ...toFailure(error) };
 		if (failure.kind === 'internal') jobLog.error({ err: error, state: job.state }, 'job failed');
 		else jobLog.warn({ kind: failure.kind, apiError: failure.apiError, err: error instanceof JobFailed ? undefined : error }, 'job failed');
 		let delivered = false;
@@ -601,7 +608,8 @@ export function toFailure(error: unknown): Failure {
 			case 'too-large':
 				return { kind: 'download' };
 			case 'bad-response':
-				return { kind: 'internal' };
+				// The API answered, but not as documented: the service's fault, not the member's nor the bot's.
+				return { kind: 'unavailable' };
 		}
 	}
 	return { kind: 'internal' };

@@ -90,6 +90,8 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+/** The longest Retry-After honoured (a job's default lifetime); a longer one is taken as this. */
+export const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
 export interface XttsClientOptions {
 	/** The API origin; the key is sent to this origin and no other. */
@@ -190,7 +192,8 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 	}
 
 	function retryDelay(retry: number, retryAfterMs: number | undefined): number {
-		if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), policy.maxDelayMs * 4);
+		// The API's own word on when to come back is honoured; only an absurd one (over 10 minutes) is cut short.
+		if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), MAX_RETRY_AFTER_MS);
 		const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
 		// "Equal jitter": never less than half the step, so the backoff still grows.
 		return Math.round(ceiling / 2 + (random() * ceiling) / 2);

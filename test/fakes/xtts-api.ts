@@ -58,8 +58,11 @@ export interface FakeJobOptions {
   script?: XttsStatus[];
   /** Error text for FAILED/ERROR (a default text is used otherwise). */
   error?: string;
-  /** Output bytes. Default: makeWav() (0.5 s of 16 kHz mono 16-bit 440 Hz tone). */
-  media?: Buffer;
+  /**
+   * Output bytes, or a function of the job's index (0 for the first job created) giving each job its own.
+   * Default: makeWav() (0.5 s of 16 kHz mono 16-bit 440 Hz tone).
+   */
+  media?: Buffer | ((index: number) => Buffer);
 }
 
 export interface FakeJob {
@@ -380,7 +383,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
       polls: 0,
       status: 'QUEUED',
       error: opts.error,
-      media: opts.media ?? defaultMedia,
+      media: (typeof opts.media === 'function' ? opts.media(jobs.size) : opts.media) ?? defaultMedia,
       webhookUrl: webhookUrl as string | undefined,
       eventsFilter: (input['webhook_events_filter'] ?? undefined) as string[] | undefined,
       createdAt: now,
