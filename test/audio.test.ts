@@ -62,5 +62,11 @@ describe('file names and content types', () => {
 		expect(await outputFileName(makeWav())).toBe('clone.wav');
 		expect(await outputFileName(Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(600)]))).toBe('clone.mp3');
 		expect(await outputFileName(Buffer.from('not audio at all, really'))).toBe('clone.bin');
+		// An MP4 (isom brand) of speech plays as M4A.
+		const mp4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2'), Buffer.alloc(100)]);
+		expect(await outputFileName(mp4)).toBe('clone.m4a');
+		// Bytes that say nothing: the URL's extension when it is an audio one.
+		expect(await outputFileName(Buffer.from('raw, unknown bytes'), { url: 'https://cdn.example/v1/job/output.flac' })).toBe('clone.flac');
+		expect(await outputFileName(Buffer.from('raw, unknown bytes'), { url: 'https://cdn.example/v1/job/output.ext' })).toBe('clone.bin');
 	});
 });

@@ -103,13 +103,22 @@ function ascii(bytes: Uint8Array, start: number, length: number): string {
 	return String.fromCharCode(...bytes.subarray(start, start + length));
 }
 
+/** Extensions Discord plays inline as audio. */
+const PLAYABLE_EXTENSIONS = new Set(['wav', 'mp3', 'ogg', 'm4a', 'flac', 'aac', 'opus', 'webm']);
+
 /**
  * The name to upload the cloned speech under, from what its bytes are (the API says only
- * application/octet-stream and `output.ext`), so that Discord shows its inline player.
+ * application/octet-stream and `output.ext`), so that Discord shows its inline player. Bytes that say
+ * nothing fall back to the media URL's own extension when it is an audio one.
  */
-export async function outputFileName(head: Uint8Array, baseName = 'clone'): Promise<string> {
+export async function outputFileName(head: Uint8Array, options: { baseName?: string; url?: string } = {}): Promise<string> {
+	const baseName = options.baseName ?? 'clone';
 	const type = await fileTypeFromBuffer(head);
-	if (!type) return `${baseName}.bin`;
-	const ext = type.ext === 'opus' || type.ext === 'oga' ? 'ogg' : type.ext;
-	return `${baseName}.${ext}`;
+	if (type) {
+		// An MP4 holding speech is M4A to players; Ogg flavours are all .ogg to Discord.
+		const ext = type.ext === 'opus' || type.ext === 'oga' ? 'ogg' : type.ext === 'mp4' ? 'm4a' : type.ext;
+		return `${baseName}.${ext}`;
+	}
+	const fromUrl = options.url ? /\.([a-z0-9]{2,5})$/i.exec(new URL(options.url).pathname)?.[1]?.toLowerCase() : undefined;
+	return `${baseName}.${fromUrl && PLAYABLE_EXTENSIONS.has(fromUrl) ? fromUrl : 'bin'}`;
 }

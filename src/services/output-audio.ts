@@ -19,7 +19,7 @@ export interface AudioPreparer {
 	prepare(mediaUrl: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
 	/** The audio as a Discord voice message (Ogg/Opus, duration, waveform); undefined without ffmpeg or when it fails. */
 	voiceMessage(audio: Buffer, uploadLimit: number, signal?: AbortSignal): Promise<VoiceMessage | undefined>;
-	/** The parts of a long text, joined in order with a short pause, as one file (or, too large, the first part's link). */
+	/** The parts of a long text, joined in order with a short pause, as one file (or, too large, no file). */
 	prepareJoined(mediaUrls: readonly string[], uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
 }
 
@@ -64,7 +64,7 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 		async prepare(mediaUrl, uploadLimit, signal) {
 			try {
 				const data = await xtts.downloadMedia(mediaUrl, { maxBytes: uploadLimit, ...(signal ? { signal } : {}) });
-				return { kind: 'file', file: { name: await outputFileName(data.subarray(0, 4100)), data }, transcoded: false };
+				return { kind: 'file', file: { name: await outputFileName(data.subarray(0, 4100), { url: mediaUrl }), data }, transcoded: false };
 			} catch (error) {
 				if (!(error instanceof XttsError && error.kind === 'too-large')) throw error;
 				if (!ffmpegPath) return { kind: 'link', bytes: error.bytes };
