@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, MessageFlags, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
 import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
+import { answerPrivately } from './commands/replies.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -169,8 +170,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			);
 			const content = failureMessage({ kind: 'internal' }, { jobId: reference }, interaction.locale);
 			try {
-				if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
-				else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+				await answerPrivately(interaction, content);
 			} catch (replyError) {
 				logger.warn({ err: replyError, reference }, 'could not report the failure to the member');
 			}

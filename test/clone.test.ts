@@ -166,6 +166,16 @@ describe('/clone refuses bad input privately, with no API call', () => {
 		expect(h.xtts.requests).toHaveLength(0);
 	};
 
+	it('where the public "thinking…" cannot be withdrawn, the answer takes its place rather than vanish', async () => {
+		h.discord.respond('DELETE', /\/messages\/@original$/, { status: 500, body: { message: '500: Internal Server Error', code: 0 } });
+		const run = h.clone({ file: PNG_BYTES, filename: 'voice.wav', contentType: 'audio/x-wav' });
+		const answer = await run.edit(() => true);
+		expect(contentOf(answer)).toContain('is not an audio file the voice service can read');
+		// No follow-up: it would have resolved the public reply anyway.
+		expect(run.webhookRequests().filter((request) => request.method === 'POST')).toHaveLength(0);
+		expect(h.xtts.requests).toHaveLength(0);
+	});
+
 	it('a PNG renamed voice.wav (content type, extension and bytes are all checked)', async () => {
 		const run = h.clone({ file: PNG_BYTES, filename: 'voice.wav', contentType: 'audio/x-wav' });
 		await withdrawnWith(run, 'is not an audio file the voice service can read');
@@ -261,6 +271,22 @@ describe('/clone failures end in a message the member understands, and the bot s
 			['busy. Please try again in a minute'],
 		);
 		expect(h.xtts.generateRequests()).toHaveLength(6); // 5 refused + the next member's request
+	});
+
+	it('an error of the bot’s own after the acknowledgement: the member alone is told, with the logged reference', async () => {
+		// The job store gives way under the bot (a disk gone read-only, say).
+		await h.bot.stores.activeJobs.disconnect();
+		const run = h.clone({ file: makeWav({ seconds: 4 }) });
+		expect((await run.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+		const answer = await run.followUp();
+		expect(answer.json?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(contentOf(answer)).toContain("Something went wrong on the bot's side");
+		const reference = /Reference: `([\w-]+)`/.exec(contentOf(answer))?.[1];
+		expect(reference).toBeDefined();
+		// The public "thinking…" went first, so the follow-up is a message of its own, not the reply made private.
+		expect(run.webhookRequests().some((request) => request.method === 'DELETE' && request.path.endsWith('/messages/@original'))).toBe(true);
+		expect(h.logs.some((line) => line.includes('"interaction failed"') && line.includes(reference!))).toBe(true);
+		expect(h.xtts.requests).toHaveLength(0);
 	});
 
 	it('status requests refused with 429 until the deadline: busy, not "took too long"', async () => {

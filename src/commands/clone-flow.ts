@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type ModalSubmitInteraction, type RepliableInteraction } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import { RefusedError, type Admission } from '../services/job-runner.js';
 import type { JobRecord } from '../services/job-store.js';
 import type { LanguageCode } from '../services/languages.js';
@@ -7,6 +7,7 @@ import { LANGUAGE_CHAR_LIMITS, splitText } from '../services/text-split.js';
 import { invalidInput, refusal } from '../services/messages.js';
 import { languageIn, limitsIn, voiceMessagesIn, type Limits } from '../services/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
+import { answerPrivately, replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
 
 /**
@@ -52,7 +53,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	// renamed voice.wav) is rare: its public "thinking…" is withdrawn and the member is told privately.
 	await interaction.deferReply();
 	const checked = await checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
-	if (!checked.ok) return correctPrivately(interaction, checked.message);
+	if (!checked.ok) return answerPrivately(interaction, checked.message);
 
 	const channel = interaction.channel;
 	const resolved = languageIn(guildSettings, {
@@ -96,7 +97,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	} catch (error) {
 		if (!(error instanceof RefusedError)) throw error;
 		// Another request of this member's won the race since the first check.
-		return correctPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
+		return answerPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
 	}
 	context.logger.info(
 		{ jobId: job.id, guildId: job.guildId, channelId: job.channelId, userId: job.requesterId, language: resolved.language, chars: text.length, via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command' },
@@ -127,16 +128,6 @@ function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Lim
 		case 'stopping':
 			return refusal.stopping(locale);
 	}
-}
-
-export async function replyPrivately(interaction: RepliableInteraction, content: string): Promise<void> {
-	await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-}
-
-/** After a public acknowledgement, take it back and say what is wrong to the member alone. */
-async function correctPrivately(interaction: CloneInteraction, content: string): Promise<void> {
-	await interaction.deleteReply().catch(() => undefined);
-	await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 
 /** Short enough to read out to a host, long enough never to collide. */

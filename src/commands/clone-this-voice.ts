@@ -12,7 +12,8 @@ import {
 import { localizeCommand, parseLanguageName, t } from '../i18n/index.js';
 import { speakerFormatForFileName } from '../services/audio.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../services/languages.js';
-import { MAX_TEXT_LENGTH, replyPrivately, startClone } from './clone-flow.js';
+import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
+import { replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
 
 /**

@@ -1,7 +1,8 @@
 import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
 import { t } from '../i18n/index.js';
 import { parseJobButtonId } from '../services/job-buttons.js';
-import { replyPrivately, startClone } from './clone-flow.js';
+import { startClone } from './clone-flow.js';
+import { replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
 
 /** Cancel, Again and Delete under a job's message. Everything they need comes from the job's record. */

@@ -223,6 +223,28 @@ describe('fake Discord API driven by the real discord.js', () => {
     expect(() => injectInteraction(withPartials, chatInputPayload({ commandName: 'ping' }))).toThrow(/not Ready/);
   });
 
+  it('a follow-up to a reply still "thinking" resolves that reply and keeps it public; after a delete it is a new message', async () => {
+    const first = handleNext(async (i) => {
+      await i.deferReply();
+      const followUp = await i.followUp({ content: 'private?', flags: MessageFlags.Ephemeral });
+      return { followUp, original: await i.fetchReply() };
+    });
+    injectInteraction(client, chatInputPayload({ commandName: 'ping' }));
+    const { followUp, original } = await first;
+    expect(followUp.id).toBe(original.id);
+    expect(original.content).toBe('private?');
+    expect(original.flags.has(MessageFlags.Ephemeral)).toBe(false);
+
+    const second = handleNext(async (i) => {
+      await i.deferReply();
+      await i.deleteReply();
+      return i.followUp({ content: 'for you alone', flags: MessageFlags.Ephemeral });
+    });
+    injectInteraction(client, chatInputPayload({ commandName: 'ping' }));
+    const alone = await second;
+    expect(alone.flags.has(MessageFlags.Ephemeral)).toBe(true);
+  });
+
   it('default routes enforce acknowledgement rules like Discord', async () => {
     const payload = chatInputPayload({ commandName: 'ping' });
     fake.registerInteraction(payload);

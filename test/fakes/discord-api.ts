@@ -792,6 +792,17 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
     const tok = webhookToken(appId, token);
     if (!('messageIds' in tok)) return tok;
     const inter = interactions.get(tok.interactionId);
+    // Discord: a follow-up sent while the deferred "thinking" message is still loading resolves that message
+    // instead of creating one, and keeps its visibility (the follow-up's own ephemeral flag is ignored).
+    const loading = tok.originalId ? messages.get(tok.originalId) : undefined;
+    if (loading && ((loading.flags ?? 0) & MessageFlags.Loading) !== 0) {
+      const { flags: _ignored, ...payload } = (req.json ?? {}) as Record<string, any>;
+      const resolved = editMessage(loading, payload, req.files, inter?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT);
+      if (isAnswer(resolved)) return resolved;
+      messages.set(resolved.id, resolved);
+      if (new URLSearchParams(req.query).get('wait') !== 'true') return { status: 204 };
+      return { status: 200, body: resolved };
+    }
     const msgType =
       inter?.commandType === ApplicationCommandType.User || inter?.commandType === ApplicationCommandType.Message
         ? MessageType.ContextMenuCommand
