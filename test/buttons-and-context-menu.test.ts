@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachmentPayload, chatInputPayload, injectInteraction, snowflake, type RecordedDiscordRequest } from './fakes/discord-api.js';
+import { createJobStore } from '../src/services/job-store.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
 
@@ -79,6 +80,33 @@ describe('Cancel', () => {
 		h.clock.advance(15_000);
 		h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER });
 		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+	});
+
+	it('pressed while the generate request is on the wire: the request finishes and is recorded, then the job is cancelled', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		let answer!: () => void;
+		h.xtts.failNextGenerate({ kind: 'delay', until: new Promise<void>((resolve) => (answer = resolve)) });
+		const run = h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		// Slow to answer: after 2 s the reply says "Sending", with its Cancel button.
+		await expect.poll(() => clock.sleepers()).toBeGreaterThanOrEqual(1);
+		clock.advance(2_000);
+		const sending = await run.edit((content) => content.includes('**Sending**'));
+		const jobId = customIds(sending)[0]!.split(':')[2]!;
+
+		const owner = click(`job:cancel:${jobId}`, messageOf(sending), REQUESTER);
+		await owner.callback();
+		answer();
+		const cancelled = await run.edit((content) => content.startsWith('🚫 Cancelled'));
+		expect(contentOf(cancelled)).toContain('may still be billed');
+		// The request's id is known (for the host and the provider), and the reply never said "Queued".
+		const record = await h.bot.runner.settled(jobId).then(() => createJobStore(h.bot.stores).get(jobId));
+		expect(record?.xtts?.requestId).toBe(h.xtts.lastJobId());
+		expect(record?.outcome).toMatchObject({ kind: 'failed', reason: 'cancelled' });
+		expect(run.webhookRequests().map(contentOf).some((content) => content.includes('**Queued**'))).toBe(false);
+		expect(h.xtts.generateRequests()).toHaveLength(1);
 	});
 
 	it('a job still waiting in line is cancelled without ever reaching the API', async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { linkedSignal } from './abort.js';
 import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
 import { UndeliverableError, type Delivery, type OutgoingMessage } from './delivery.js';
@@ -184,7 +185,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const jobLog = log.child({ jobId: job.id, guildId: job.guildId, channelId: job.channelId });
 		const cancel = new AbortController();
 		tracked.get(job.id)!.cancel = cancel;
-		const signal = AbortSignal.any([shutdown.signal, cancel.signal]);
+		const linked = linkedSignal(shutdown.signal, cancel.signal);
+		const { signal } = linked;
 		const holdsSlot = job.state === 'recorded' || job.state === 'submitting' || job.state === 'submitted';
 		if (holdsSlot) atApi++;
 		try {
@@ -194,8 +196,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 			let final: JobStatus | undefined;
 			for (;;) {
-				if (job.state === 'recorded') job = await submit(job, jobLog, AbortSignal.any([cancel.signal, hardStop.signal]));
+				if (job.state === 'recorded') {
+					// Stopping: a job not sent yet stays `recorded`, to be sent by the next start.
+					if (shutdown.signal.aborted) throw shutdown.signal.reason;
+					job = await submit(job, jobLog, cancel.signal);
+				}
 				if (shutdown.signal.aborted) throw shutdown.signal.reason;
+				if (cancel.signal.aborted) throw cancel.signal.reason;
 				if (job.state === 'submitted') ({ job, final } = await track(job, jobLog, signal));
 				const next = (job.partIndex ?? 0) + 1;
 				if (job.state !== 'delivering' || !job.parts || next >= job.parts.length) break;
@@ -215,6 +222,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 			await fail(job, error, jobLog);
 		} finally {
+			linked.dispose();
 			if (holdsSlot) atApi--;
 		}
 	}
@@ -224,9 +232,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		job = await transition(job, 'submitting');
 		// "Sending" is worth an edit only when the API is slow to answer (429 retries, a slow gateway): usually its
 		// 202 comes within a moment, and "Queued" right after "Sending" would be two edits for one change.
-		const answered = new AbortController();
+		const notice = linkedSignal(memberCancel);
 		const sending = job;
-		void clock.sleep(SENDING_NOTICE_MS, AbortSignal.any([answered.signal, memberCancel])).then(
+		void clock.sleep(SENDING_NOTICE_MS, notice.signal).then(
 			() => delivery.progress(sending, progressMessage(sending, 'starting')),
 			() => undefined,
 		);
@@ -240,8 +248,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 					cleanupVoice: job.request.cleanupVoice,
 					...(webhook ? { webhookUrl: webhook.urlFor(job.id) } : {}),
 				},
-				// Not the shutdown signal: a request on the wire may be charged, so it is let to finish and be recorded.
-				{ signal: memberCancel },
+				// A request on the wire may be charged: neither shutdown (until its grace is over) nor the member's
+				// Cancel aborts it, so that its request id is recorded. Cancel ends the waits between attempts.
+				{ signal: hardStop.signal, cancelWaits: memberCancel },
 			);
 		} catch (error) {
 			if (error instanceof XttsError && error.kind === 'balance') {
@@ -251,7 +260,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			// Only an error that certainly created no job lets us forget the attempt.
 			throw error;
 		} finally {
-			answered.abort();
+			notice.abort();
 		}
 		jobLog.info({ requestId: submitted.requestId, part: job.parts ? (job.partIndex ?? 0) + 1 : undefined }, 'job submitted');
 		const xttsJob = {
@@ -264,7 +273,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			xtts: xttsJob,
 			...(job.parts ? { parts: job.parts.map((part, index) => (index === (job.partIndex ?? 0) ? { ...part, requestId: xttsJob.requestId, ...(xttsJob.pollingUrl ? { pollingUrl: xttsJob.pollingUrl } : {}) } : part)) } : {}),
 		});
-		await delivery.progress(job, progressMessage(job, submitted.status));
+		// Cancelled while the request was on the wire: the runner says so next, not "Queued".
+		if (!memberCancel.aborted) await delivery.progress(job, progressMessage(job, submitted.status));
 		return job;
 	}
 
@@ -327,12 +337,12 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	function sleepUnlessWoken(entry: Tracked, ms: number, jobSignal: AbortSignal): Promise<void> {
-		const woken = new AbortController();
-		entry.wake = () => woken.abort();
-		const signal = AbortSignal.any([jobSignal, woken.signal]);
-		return clock.sleep(ms, signal).catch((error: unknown) => {
+		const sleep = linkedSignal(jobSignal);
+		entry.wake = () => sleep.abort();
+		return clock.sleep(ms, sleep.signal).catch((error: unknown) => {
 			if (jobSignal.aborted) throw error;
 		}).finally(() => {
+			sleep.dispose();
 			entry.wake = undefined;
 		});
 	}
@@ -382,15 +392,21 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		}
 		const delivered = await delivery.finish(job, message);
 		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
-		return transition(job, 'delivered', {
-			outcome: {
-				kind: 'delivered',
-				via: delivered.via,
-				...(delivered.messageId ? { messageId: delivered.messageId } : {}),
-				// So that Delete removes the voice message too.
-				...(voiceUrl ? { voiceMessageId: voiceUrl.split('/').at(-1)! } : {}),
-			},
-		});
+		const outcome = {
+			kind: 'delivered' as const,
+			via: delivered.via,
+			...(delivered.messageId ? { messageId: delivered.messageId } : {}),
+			// So that Delete removes the voice message too.
+			...(voiceUrl ? { voiceMessageId: voiceUrl.split('/').at(-1)! } : {}),
+		};
+		try {
+			return await transition(job, 'delivered', { outcome });
+		} catch (storeError) {
+			// The member has the audio: a failure message now would replace it. The record stays `delivering`, and a
+			// restart re-edits the reply with the same result (or, past the token's life, posts it in the channel).
+			jobLog.error({ err: storeError }, 'delivered, but the delivery could not be recorded');
+			return job;
+		}
 	}
 
 	/** Discord doesn't let a deferred reply become a voice message: it is posted in the channel. Undefined on any refusal. */
@@ -478,6 +494,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			} catch (error) {
 				tracked.delete(job.id);
 				throw error;
+			}
+			if (shutdown.signal.aborted) {
+				// Stopping meanwhile: the job is recorded and never sent, so the next start sends it.
+				tracked.delete(job.id);
+				return;
 			}
 			if (atApi < maxInFlight && waiting.length === 0) launch(job);
 			else enqueue(job);

@@ -37,6 +37,8 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 				const opus = await transcodeToOpus(ffmpegPath, data, uploadLimit, signal);
 				if (opus) return { kind: 'file', file: { name: 'clone.ogg', data: opus }, transcoded: true };
 			} catch (transcodeError) {
+				// Stopping (or cancelled) is not ffmpeg's failure: the job pauses instead of settling for a link.
+				if (signal?.aborted) throw transcodeError;
 				log.warn({ err: transcodeError }, 'ffmpeg could not transcode the output');
 			}
 		}
@@ -49,6 +51,7 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 			try {
 				return await toVoiceMessage(audio, ffmpegPath, { maxBytes: uploadLimit, signal });
 			} catch (error) {
+				if (signal?.aborted) throw error;
 				log.warn({ err: error }, 'could not make a voice message; sending an audio file');
 				return undefined;
 			}
@@ -80,6 +83,7 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 					if (data) return { kind: 'file', file: { name: 'clone.ogg', data }, transcoded: true };
 					log.info({ bytes: original.length, limit: uploadLimit }, 'even as Ogg/Opus the audio is over the upload limit');
 				} catch (transcodeError) {
+					if (signal?.aborted) throw transcodeError;
 					log.warn({ err: transcodeError }, 'ffmpeg could not transcode the output; posting its link');
 				}
 				return { kind: 'link', bytes: original.length };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { describeNetworkError, download, DownloadError, headerValue } from './http.js';
 import type { LanguageCode } from './languages.js';
+import { linkedSignal } from './abort.js';
 import { abortableSleep, type Sleep } from './clock.js';
 
 /**
@@ -109,7 +110,11 @@ export interface XttsClientOptions {
 }
 
 export interface XttsClient {
-	submit(job: GenerateRequest, options?: { signal?: AbortSignal }): Promise<SubmittedJob>;
+	/**
+	 * `signal` aborts everything, a request on the wire included (which may then have been charged without us
+	 * knowing its id); `cancelWaits` ends only the waits between attempts, when nothing is on the wire.
+	 */
+	submit(job: GenerateRequest, options?: { signal?: AbortSignal; cancelWaits?: AbortSignal }): Promise<SubmittedJob>;
 	getStatus(requestId: string, options?: { pollingUrl?: string; signal?: AbortSignal }): Promise<JobStatus>;
 	downloadMedia(url: string, options: { maxBytes: number; signal?: AbortSignal }): Promise<Buffer>;
 	/** The URL a status request for this job goes to (the polling_url only when it is on the API origin). */
@@ -178,15 +183,27 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 	}
 
 	/** Runs `attempt` again while `retryable` says so, waiting with exponential backoff, jitter and Retry-After. */
-	async function withRetries<T>(label: string, attempt: () => Promise<T>, retryable: (error: XttsError) => boolean, signal?: AbortSignal): Promise<T> {
+	async function withRetries<T>(
+		label: string,
+		attempt: () => Promise<T>,
+		retryable: (error: XttsError) => boolean,
+		signal?: AbortSignal,
+		cancelWaits?: AbortSignal,
+	): Promise<T> {
 		for (let retry = 0; ; retry++) {
 			try {
 				return await attempt();
 			} catch (error) {
 				if (!(error instanceof XttsError) || !retryable(error) || retry >= policy.maxRetries || signal?.aborted) throw error;
+				if (cancelWaits?.aborted) throw cancelWaits.reason;
 				const delay = retryDelay(retry, error.retryAfterMs);
 				log.info({ label, kind: error.kind, status: error.status, retry: retry + 1, delayMs: delay }, 'xtts request will be retried');
-				await sleep(delay, signal);
+				const wait = linkedSignal(...[signal, cancelWaits].filter((given): given is AbortSignal => given !== undefined));
+				try {
+					await sleep(delay, wait.signal);
+				} finally {
+					wait.dispose();
+				}
 			}
 		}
 	}
@@ -280,9 +297,9 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 	return {
 		statusUrl,
 
-		submit(job, { signal } = {}) {
+		submit(job, { signal, cancelWaits } = {}) {
 			// A double submit is a double charge: retry only what certainly created no job.
-			return withRetries('generate', () => submitOnce(job, signal), (error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous), signal);
+			return withRetries('generate', () => submitOnce(job, signal), (error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous), signal, cancelWaits);
 		},
 
 		getStatus(requestId, { pollingUrl, signal } = {}) {

@@ -49,7 +49,9 @@ export type Fault =
   /** Destroy the socket without answering (after reading the request). */
   | { kind: 'drop' }
   /** Never answer (until close()). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer as usual, but only once `until` settles: the request stays on the wire meanwhile. */
+  | { kind: 'delay'; until: Promise<unknown> };
 
 export type XttsStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'ERROR';
 
@@ -314,7 +316,8 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
     }
 
     const fault = faults[route].shift();
-    if (fault) {
+    if (fault?.kind === 'delay') await fault.until.catch(() => undefined);
+    else if (fault) {
       applyFault(fault, route, req, res);
       return;
     }
@@ -448,6 +451,8 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
         return;
       case 'hang':
         return; // the socket stays open until the client gives up or close() runs
+      case 'delay':
+        return; // handled before the normal answer
     }
   }
 
