@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Czech: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Czech: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'cs',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Maďarština',
 		ko: 'Korejština',
 		hi: 'Hindština',
+	},
+	commands: {
+		"clone.name": "klonovat",
+		"clone.description": "Řekni větu hlasem ze zvukové nahrávky",
+		"clone.speaker.name": "hlas",
+		"clone.speaker.description": "3–10 s zřetelné řeči hlasem, který se má klonovat (wav, mp3, m4a, ogg nebo flv)",
+		"clone.text.name": "text",
+		"clone.text.description": "Co má hlas říct",
+		"clone.language.name": "jazyk",
+		"clone.language.description": "Jazyk řeči (výchozí: nastavení kanálu nebo serveru, jinak tvůj jazyk Discordu)",
+		"clone.cleanup_voice.name": "vyčistit_hlas",
+		"clone.cleanup_voice.description": "Nejdřív z ukázky odstranit šum na pozadí (pro zašuměné nahrávky z mikrofonu)",
+		"clone.voice_message.name": "hlasová_zpráva",
+		"clone.voice_message.description": "Zveřejnit výsledek jako hlasovou zprávu Discordu",
+		"clone-settings.name": "klonovat-nastavení",
+		"clone-settings.description": "Nastav jazyk /klonovat na tomto serveru, když si člen žádný nevybere",
+		"clone-settings.language.name": "jazyk",
+		"clone-settings.language.description": "Nastav výchozí jazyk serveru nebo jednoho kanálu",
+		"clone-settings.language.language.name": "jazyk",
+		"clone-settings.language.language.description": "Jazyk, kterým má /klonovat mluvit",
+		"clone-settings.language.channel.name": "kanál",
+		"clone-settings.language.channel.description": "Jen v tomto kanálu (nech prázdné pro celý server)",
+		"clone-settings.reset.name": "obnovit",
+		"clone-settings.reset.description": "Odstraň výchozí jazyk serveru nebo jednoho kanálu",
+		"clone-settings.reset.channel.name": "kanál",
+		"clone-settings.reset.channel.description": "Jen tento kanál (nech prázdné pro výchozí nastavení serveru)",
+		"clone-settings.limits.name": "limity",
+		"clone-settings.limits.description": "Kolik klonů mohou mít členové a server najednou a čekání mezi dvěma",
+		"clone-settings.limits.member_jobs.name": "na_člena",
+		"clone-settings.limits.member_jobs.description": "Klony, které může mít jeden člen rozpracované najednou (výchozí {perMember})",
+		"clone-settings.limits.server_jobs.name": "na_server",
+		"clone-settings.limits.server_jobs.description": "Klony, které může mít celý server rozpracované najednou (výchozí {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "čekání_sekundy",
+		"clone-settings.limits.cooldown_seconds.description": "Sekundy, které člen čeká mezi dvěma klony (výchozí {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "hlasové-zprávy",
+		"clone-settings.voice-messages.description": "Zda /klonovat ve výchozím stavu zveřejňuje výsledky jako hlasové zprávy",
+		"clone-settings.voice-messages.enabled.name": "zapnuto",
+		"clone-settings.voice-messages.enabled.description": "Ano: hlasové zprávy; ne: zvukové soubory",
+		"clone-settings.show.name": "zobrazit",
+		"clone-settings.show.description": "Zobraz nastavení jazyka a co by tu /klonovat použil",
+		"Clone this voice.name": "Klonovat tento hlas",
 	},
 } satisfies LanguagePack;

@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Hindi: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Hindi: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'hi',
@@ -24,5 +24,46 @@ export default {
 		hu: 'हंगेरियाई',
 		ko: 'कोरियाई',
 		hi: 'हिन्दी',
+	},
+	commands: {
+		"clone.name": "क्लोन",
+		"clone.description": "किसी ऑडियो क्लिप की आवाज़ में एक पंक्ति बुलवाएँ",
+		"clone.speaker.name": "आवाज़",
+		"clone.speaker.description": "क्लोन की जाने वाली आवाज़ में 3–10 सेकंड का साफ़ भाषण (wav, mp3, m4a, ogg या flv)",
+		"clone.text.name": "पाठ",
+		"clone.text.description": "आवाज़ को क्या कहना है",
+		"clone.language.name": "भाषा",
+		"clone.language.description": "बोलने की भाषा (डिफ़ॉल्ट: चैनल या सर्वर की सेटिंग, नहीं तो आपकी Discord भाषा)",
+		"clone.cleanup_voice.name": "आवाज़_साफ़_करें",
+		"clone.cleanup_voice.description": "पहले नमूने से पृष्ठभूमि का शोर हटाएँ (शोर वाली माइक्रोफ़ोन रिकॉर्डिंग के लिए)",
+		"clone.voice_message.name": "वॉइस_संदेश",
+		"clone.voice_message.description": "नतीजे को Discord वॉइस संदेश के रूप में पोस्ट करें",
+		"clone-settings.name": "क्लोन-सेटिंग्स",
+		"clone-settings.description": "जब सदस्य भाषा न चुने, तब इस सर्वर में /क्लोन की भाषा तय करें",
+		"clone-settings.language.name": "भाषा",
+		"clone-settings.language.description": "सर्वर या किसी एक चैनल की डिफ़ॉल्ट भाषा तय करें",
+		"clone-settings.language.language.name": "भाषा",
+		"clone-settings.language.language.description": "वह भाषा जिसमें /क्लोन बोले",
+		"clone-settings.language.channel.name": "चैनल",
+		"clone-settings.language.channel.description": "सिर्फ़ इस चैनल में (पूरे सर्वर के लिए खाली छोड़ें)",
+		"clone-settings.reset.name": "रीसेट",
+		"clone-settings.reset.description": "सर्वर या किसी एक चैनल की डिफ़ॉल्ट भाषा हटाएँ",
+		"clone-settings.reset.channel.name": "चैनल",
+		"clone-settings.reset.channel.description": "सिर्फ़ यह चैनल (सर्वर डिफ़ॉल्ट के लिए खाली छोड़ें)",
+		"clone-settings.limits.name": "सीमाएँ",
+		"clone-settings.limits.description": "सदस्य और सर्वर एक साथ कितने क्लोन चला सकते हैं, और दो के बीच इंतज़ार",
+		"clone-settings.limits.member_jobs.name": "प्रति_सदस्य",
+		"clone-settings.limits.member_jobs.description": "एक सदस्य के एक साथ चल रहे क्लोन (डिफ़ॉल्ट {perMember})",
+		"clone-settings.limits.server_jobs.name": "प्रति_सर्वर",
+		"clone-settings.limits.server_jobs.description": "पूरे सर्वर के एक साथ चल रहे क्लोन (डिफ़ॉल्ट {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "इंतज़ार_सेकंड",
+		"clone-settings.limits.cooldown_seconds.description": "दो क्लोन के बीच सदस्य जितने सेकंड रुकता है (डिफ़ॉल्ट {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "वॉइस-संदेश",
+		"clone-settings.voice-messages.description": "क्या /क्लोन नतीजे डिफ़ॉल्ट रूप से वॉइस संदेश के रूप में पोस्ट करे",
+		"clone-settings.voice-messages.enabled.name": "चालू",
+		"clone-settings.voice-messages.enabled.description": "चालू: वॉइस संदेश; बंद: ऑडियो फ़ाइलें",
+		"clone-settings.show.name": "दिखाएँ",
+		"clone-settings.show.description": "भाषा सेटिंग्स और यहाँ /क्लोन क्या इस्तेमाल करेगा, यह दिखाएँ",
+		"Clone this voice.name": "यह आवाज़ क्लोन करें",
 	},
 } satisfies LanguagePack;

@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Hungarian: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Hungarian: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'hu',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Magyar',
 		ko: 'Koreai',
 		hi: 'Hindi',
+	},
+	commands: {
+		"clone.name": "klónozás",
+		"clone.description": "Mondass el egy mondatot egy hangfelvétel hangján",
+		"clone.speaker.name": "hang",
+		"clone.speaker.description": "3–10 mp tiszta beszéd a klónozandó hangon (wav, mp3, m4a, ogg vagy flv)",
+		"clone.text.name": "szöveg",
+		"clone.text.description": "Mit mondjon a hang",
+		"clone.language.name": "nyelv",
+		"clone.language.description": "A beszéd nyelve (alapból a csatorna vagy a szerver beállítása, különben a Discord-nyelved)",
+		"clone.cleanup_voice.name": "hang_tisztítása",
+		"clone.cleanup_voice.description": "Előbb a háttérzaj eltávolítása a mintából (zajos mikrofonos felvételekhez)",
+		"clone.voice_message.name": "hangüzenet",
+		"clone.voice_message.description": "Az eredmény közzététele Discord-hangüzenetként",
+		"clone-settings.name": "klónozás-beállítások",
+		"clone-settings.description": "A /klónozás nyelvének beállítása ezen a szerveren, ha egy tag nem választ",
+		"clone-settings.language.name": "nyelv",
+		"clone-settings.language.description": "A szerver vagy egy csatorna alapértelmezett nyelvének beállítása",
+		"clone-settings.language.language.name": "nyelv",
+		"clone-settings.language.language.description": "A nyelv, amelyen a /klónozás beszél",
+		"clone-settings.language.channel.name": "csatorna",
+		"clone-settings.language.channel.description": "Csak ebben a csatornában (hagyd üresen az egész szerverhez)",
+		"clone-settings.reset.name": "visszaállítás",
+		"clone-settings.reset.description": "A szerver vagy egy csatorna alapértelmezett nyelvének törlése",
+		"clone-settings.reset.channel.name": "csatorna",
+		"clone-settings.reset.channel.description": "Csak ez a csatorna (hagyd üresen a szerver alapértelmezéséhez)",
+		"clone-settings.limits.name": "korlátok",
+		"clone-settings.limits.description": "Hány klón futhat egyszerre tagonként és a szerveren, és a várakozás kettő között",
+		"clone-settings.limits.member_jobs.name": "tagonként",
+		"clone-settings.limits.member_jobs.description": "Egy tag egyszerre folyamatban lévő klónjai (alapértelmezés {perMember})",
+		"clone-settings.limits.server_jobs.name": "szerverenként",
+		"clone-settings.limits.server_jobs.description": "Az egész szerver egyszerre folyamatban lévő klónjai (alapértelmezés {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "várakozás_mp",
+		"clone-settings.limits.cooldown_seconds.description": "Ennyi másodpercet vár egy tag két klón között (alapértelmezés {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "hangüzenetek",
+		"clone-settings.voice-messages.description": "A /klónozás alapból hangüzenetként teszi-e közzé az eredményt",
+		"clone-settings.voice-messages.enabled.name": "bekapcsolva",
+		"clone-settings.voice-messages.enabled.description": "Be: hangüzenetek; ki: hangfájlok",
+		"clone-settings.show.name": "megjelenítés",
+		"clone-settings.show.description": "A nyelvi beállítások és annak mutatása, mit használna itt a /klónozás",
+		"Clone this voice.name": "Hang klónozása",
 	},
 } satisfies LanguagePack;

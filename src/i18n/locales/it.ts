@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Italian: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Italian: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'it',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Ungherese',
 		ko: 'Coreano',
 		hi: 'Hindi',
+	},
+	commands: {
+		"clone.name": "clona",
+		"clone.description": "Pronuncia una frase con la voce di una clip audio",
+		"clone.speaker.name": "voce",
+		"clone.speaker.description": "3–10 s di parlato chiaro con la voce da clonare (wav, mp3, m4a, ogg o flv)",
+		"clone.text.name": "testo",
+		"clone.text.description": "Cosa deve dire la voce",
+		"clone.language.name": "lingua",
+		"clone.language.description": "Lingua parlata (predefinita: impostazione del canale o del server, altrimenti la tua di Discord)",
+		"clone.cleanup_voice.name": "pulisci_voce",
+		"clone.cleanup_voice.description": "Togli prima il rumore di fondo dal campione (per registrazioni rumorose col microfono)",
+		"clone.voice_message.name": "messaggio_vocale",
+		"clone.voice_message.description": "Pubblica il risultato come messaggio vocale di Discord",
+		"clone-settings.name": "clona-impostazioni",
+		"clone-settings.description": "Imposta la lingua di /clona in questo server quando un membro non ne sceglie una",
+		"clone-settings.language.name": "lingua",
+		"clone-settings.language.description": "Imposta la lingua predefinita del server o di un canale",
+		"clone-settings.language.language.name": "lingua",
+		"clone-settings.language.language.description": "La lingua che /clona deve parlare",
+		"clone-settings.language.channel.name": "canale",
+		"clone-settings.language.channel.description": "Solo in questo canale (lascia vuoto per tutto il server)",
+		"clone-settings.reset.name": "ripristina",
+		"clone-settings.reset.description": "Rimuovi la lingua predefinita del server o di un canale",
+		"clone-settings.reset.channel.name": "canale",
+		"clone-settings.reset.channel.description": "Solo questo canale (lascia vuoto per la lingua predefinita del server)",
+		"clone-settings.limits.name": "limiti",
+		"clone-settings.limits.description": "Quanti cloni possono avere insieme i membri e il server, e l'attesa tra due",
+		"clone-settings.limits.member_jobs.name": "per_membro",
+		"clone-settings.limits.member_jobs.description": "Cloni che un membro può avere in corso insieme (predefinito {perMember})",
+		"clone-settings.limits.server_jobs.name": "per_server",
+		"clone-settings.limits.server_jobs.description": "Cloni che l'intero server può avere in corso insieme (predefinito {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "attesa_secondi",
+		"clone-settings.limits.cooldown_seconds.description": "Secondi che un membro aspetta tra due cloni (predefinito {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "messaggi-vocali",
+		"clone-settings.voice-messages.description": "Se /clona pubblica i risultati come messaggi vocali in modo predefinito",
+		"clone-settings.voice-messages.enabled.name": "attivo",
+		"clone-settings.voice-messages.enabled.description": "Sì: messaggi vocali; no: file audio",
+		"clone-settings.show.name": "mostra",
+		"clone-settings.show.description": "Mostra le impostazioni della lingua e cosa userebbe /clona qui",
+		"Clone this voice.name": "Clona questa voce",
 	},
 } satisfies LanguagePack;

@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Korean: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Korean: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'ko',
@@ -24,5 +24,46 @@ export default {
 		hu: '헝가리어',
 		ko: '한국어',
 		hi: '힌디어',
+	},
+	commands: {
+		"clone.name": "복제",
+		"clone.description": "오디오 클립의 목소리로 한 문장을 말하게 합니다",
+		"clone.speaker.name": "목소리",
+		"clone.speaker.description": "복제할 목소리의 깨끗한 음성 3–10초 (wav, mp3, m4a, ogg 또는 flv)",
+		"clone.text.name": "텍스트",
+		"clone.text.description": "목소리가 말할 내용",
+		"clone.language.name": "언어",
+		"clone.language.description": "말할 언어 (기본값: 채널 또는 서버 설정, 없으면 내 Discord 언어)",
+		"clone.cleanup_voice.name": "잡음_제거",
+		"clone.cleanup_voice.description": "먼저 샘플에서 배경 잡음을 제거합니다 (잡음이 많은 마이크 녹음용)",
+		"clone.voice_message.name": "음성_메시지",
+		"clone.voice_message.description": "결과를 Discord 음성 메시지로 게시합니다",
+		"clone-settings.name": "복제-설정",
+		"clone-settings.description": "멤버가 언어를 고르지 않을 때 이 서버에서 /복제 가 말할 언어를 설정합니다",
+		"clone-settings.language.name": "언어",
+		"clone-settings.language.description": "서버 또는 한 채널의 기본 언어를 설정합니다",
+		"clone-settings.language.language.name": "언어",
+		"clone-settings.language.language.description": "/복제 가 말할 언어",
+		"clone-settings.language.channel.name": "채널",
+		"clone-settings.language.channel.description": "이 채널에서만 (서버 전체는 비워 두세요)",
+		"clone-settings.reset.name": "초기화",
+		"clone-settings.reset.description": "서버 또는 한 채널의 기본 언어를 제거합니다",
+		"clone-settings.reset.channel.name": "채널",
+		"clone-settings.reset.channel.description": "이 채널만 (서버 기본값은 비워 두세요)",
+		"clone-settings.limits.name": "제한",
+		"clone-settings.limits.description": "멤버와 서버가 동시에 진행할 수 있는 복제 수와 두 복제 사이의 대기 시간",
+		"clone-settings.limits.member_jobs.name": "멤버당",
+		"clone-settings.limits.member_jobs.description": "한 멤버가 동시에 진행할 수 있는 복제 수 (기본값 {perMember})",
+		"clone-settings.limits.server_jobs.name": "서버당",
+		"clone-settings.limits.server_jobs.description": "서버 전체가 동시에 진행할 수 있는 복제 수 (기본값 {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "대기_초",
+		"clone-settings.limits.cooldown_seconds.description": "멤버가 두 복제 사이에 기다리는 초 (기본값 {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "음성-메시지",
+		"clone-settings.voice-messages.description": "/복제 가 기본적으로 결과를 음성 메시지로 게시할지 여부",
+		"clone-settings.voice-messages.enabled.name": "사용",
+		"clone-settings.voice-messages.enabled.description": "켜기: 음성 메시지, 끄기: 오디오 파일",
+		"clone-settings.show.name": "보기",
+		"clone-settings.show.description": "언어 설정과 여기서 /복제 가 사용할 언어를 보여 줍니다",
+		"Clone this voice.name": "이 목소리 복제",
 	},
 } satisfies LanguagePack;

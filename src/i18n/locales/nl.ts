@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Dutch: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Dutch: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'nl',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Hongaars',
 		ko: 'Koreaans',
 		hi: 'Hindi',
+	},
+	commands: {
+		"clone.name": "klonen",
+		"clone.description": "Spreek een zin uit met de stem uit een audiofragment",
+		"clone.speaker.name": "stem",
+		"clone.speaker.description": "3–10 s duidelijke spraak met de stem om te klonen (wav, mp3, m4a, ogg of flv)",
+		"clone.text.name": "tekst",
+		"clone.text.description": "Wat de stem moet zeggen",
+		"clone.language.name": "taal",
+		"clone.language.description": "Gesproken taal (standaard: instelling van kanaal of server, anders je Discord-taal)",
+		"clone.cleanup_voice.name": "stem_opschonen",
+		"clone.cleanup_voice.description": "Eerst achtergrondgeluid uit het fragment halen (voor ruisige microfoonopnames)",
+		"clone.voice_message.name": "spraakbericht",
+		"clone.voice_message.description": "Plaats het resultaat als Discord-spraakbericht",
+		"clone-settings.name": "klonen-instellingen",
+		"clone-settings.description": "Stel de taal van /klonen in op deze server als een lid er geen kiest",
+		"clone-settings.language.name": "taal",
+		"clone-settings.language.description": "Stel de standaardtaal van de server of van één kanaal in",
+		"clone-settings.language.language.name": "taal",
+		"clone-settings.language.language.description": "De taal die /klonen moet spreken",
+		"clone-settings.language.channel.name": "kanaal",
+		"clone-settings.language.channel.description": "Alleen in dit kanaal (leeg laten voor de hele server)",
+		"clone-settings.reset.name": "herstellen",
+		"clone-settings.reset.description": "Verwijder de standaardtaal van de server of van één kanaal",
+		"clone-settings.reset.channel.name": "kanaal",
+		"clone-settings.reset.channel.description": "Alleen dit kanaal (leeg laten voor de serverstandaard)",
+		"clone-settings.limits.name": "limieten",
+		"clone-settings.limits.description": "Hoeveel klonen leden en de server tegelijk mogen hebben, en de wachttijd ertussen",
+		"clone-settings.limits.member_jobs.name": "per_lid",
+		"clone-settings.limits.member_jobs.description": "Klonen die één lid tegelijk bezig mag hebben (standaard {perMember})",
+		"clone-settings.limits.server_jobs.name": "per_server",
+		"clone-settings.limits.server_jobs.description": "Klonen die de hele server tegelijk bezig mag hebben (standaard {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "wachttijd_seconden",
+		"clone-settings.limits.cooldown_seconds.description": "Seconden die een lid wacht tussen twee klonen (standaard {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "spraakberichten",
+		"clone-settings.voice-messages.description": "Of /klonen resultaten standaard als spraakberichten plaatst",
+		"clone-settings.voice-messages.enabled.name": "aan",
+		"clone-settings.voice-messages.enabled.description": "Aan: spraakberichten; uit: audiobestanden",
+		"clone-settings.show.name": "tonen",
+		"clone-settings.show.description": "Toon de taalinstellingen en wat /klonen hier zou gebruiken",
+		"Clone this voice.name": "Deze stem klonen",
 	},
 } satisfies LanguagePack;

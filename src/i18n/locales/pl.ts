@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Polish: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Polish: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'pl',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Węgierski',
 		ko: 'Koreański',
 		hi: 'Hindi',
+	},
+	commands: {
+		"clone.name": "klonuj",
+		"clone.description": "Powiedz zdanie głosem z nagrania audio",
+		"clone.speaker.name": "głos",
+		"clone.speaker.description": "3–10 s wyraźnej mowy głosem do sklonowania (wav, mp3, m4a, ogg lub flv)",
+		"clone.text.name": "tekst",
+		"clone.text.description": "Co ma powiedzieć głos",
+		"clone.language.name": "język",
+		"clone.language.description": "Język wypowiedzi (domyślnie: ustawienie kanału lub serwera, inaczej twój język Discorda)",
+		"clone.cleanup_voice.name": "oczyść_głos",
+		"clone.cleanup_voice.description": "Najpierw usuń szum tła z próbki (dla zaszumionych nagrań z mikrofonu)",
+		"clone.voice_message.name": "wiadomość_głosowa",
+		"clone.voice_message.description": "Opublikuj wynik jako wiadomość głosową Discorda",
+		"clone-settings.name": "klonuj-ustawienia",
+		"clone-settings.description": "Ustaw język /klonuj na tym serwerze, gdy członek żadnego nie wybierze",
+		"clone-settings.language.name": "język",
+		"clone-settings.language.description": "Ustaw domyślny język serwera lub jednego kanału",
+		"clone-settings.language.language.name": "język",
+		"clone-settings.language.language.description": "Język, którym ma mówić /klonuj",
+		"clone-settings.language.channel.name": "kanał",
+		"clone-settings.language.channel.description": "Tylko na tym kanale (zostaw puste dla całego serwera)",
+		"clone-settings.reset.name": "resetuj",
+		"clone-settings.reset.description": "Usuń domyślny język serwera lub jednego kanału",
+		"clone-settings.reset.channel.name": "kanał",
+		"clone-settings.reset.channel.description": "Tylko ten kanał (zostaw puste dla ustawienia serwera)",
+		"clone-settings.limits.name": "limity",
+		"clone-settings.limits.description": "Ile klonów naraz mogą mieć członkowie i serwer oraz odstęp między dwoma",
+		"clone-settings.limits.member_jobs.name": "na_członka",
+		"clone-settings.limits.member_jobs.description": "Klony, które jeden członek może mieć naraz w toku (domyślnie {perMember})",
+		"clone-settings.limits.server_jobs.name": "na_serwer",
+		"clone-settings.limits.server_jobs.description": "Klony, które cały serwer może mieć naraz w toku (domyślnie {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "odstęp_sekundy",
+		"clone-settings.limits.cooldown_seconds.description": "Sekundy, które członek czeka między dwoma klonami (domyślnie {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "wiadomości-głosowe",
+		"clone-settings.voice-messages.description": "Czy /klonuj domyślnie publikuje wyniki jako wiadomości głosowe",
+		"clone-settings.voice-messages.enabled.name": "włączone",
+		"clone-settings.voice-messages.enabled.description": "Tak: wiadomości głosowe; nie: pliki audio",
+		"clone-settings.show.name": "pokaż",
+		"clone-settings.show.description": "Pokaż ustawienia języka i czego /klonuj użyłby tutaj",
+		"Clone this voice.name": "Sklonuj ten głos",
 	},
 } satisfies LanguagePack;

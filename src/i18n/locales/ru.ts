@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Russian: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Russian: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'ru',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Венгерский',
 		ko: 'Корейский',
 		hi: 'Хинди',
+	},
+	commands: {
+		"clone.name": "клонировать",
+		"clone.description": "Произнести фразу голосом из аудиозаписи",
+		"clone.speaker.name": "голос",
+		"clone.speaker.description": "3–10 с чёткой речи голосом, который нужно клонировать (wav, mp3, m4a, ogg или flv)",
+		"clone.text.name": "текст",
+		"clone.text.description": "Что должен сказать голос",
+		"clone.language.name": "язык",
+		"clone.language.description": "Язык речи (по умолчанию: настройка канала или сервера, иначе ваш язык Discord)",
+		"clone.cleanup_voice.name": "очистить_голос",
+		"clone.cleanup_voice.description": "Сначала убрать фоновый шум из образца (для шумных записей с микрофона)",
+		"clone.voice_message.name": "голосовое_сообщение",
+		"clone.voice_message.description": "Опубликовать результат как голосовое сообщение Discord",
+		"clone-settings.name": "клонировать-настройки",
+		"clone-settings.description": "Задать язык /клонировать на этом сервере, когда участник его не выбрал",
+		"clone-settings.language.name": "язык",
+		"clone-settings.language.description": "Задать язык по умолчанию для сервера или одного канала",
+		"clone-settings.language.language.name": "язык",
+		"clone-settings.language.language.description": "Язык, на котором говорит /клонировать",
+		"clone-settings.language.channel.name": "канал",
+		"clone-settings.language.channel.description": "Только в этом канале (оставьте пустым для всего сервера)",
+		"clone-settings.reset.name": "сбросить",
+		"clone-settings.reset.description": "Убрать язык по умолчанию сервера или одного канала",
+		"clone-settings.reset.channel.name": "канал",
+		"clone-settings.reset.channel.description": "Только этот канал (оставьте пустым для настройки сервера)",
+		"clone-settings.limits.name": "лимиты",
+		"clone-settings.limits.description": "Сколько клонов одновременно у участников и сервера, и пауза между двумя",
+		"clone-settings.limits.member_jobs.name": "на_участника",
+		"clone-settings.limits.member_jobs.description": "Клонов в работе одновременно у одного участника (по умолчанию {perMember})",
+		"clone-settings.limits.server_jobs.name": "на_сервер",
+		"clone-settings.limits.server_jobs.description": "Клонов в работе одновременно на всём сервере (по умолчанию {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "пауза_секунды",
+		"clone-settings.limits.cooldown_seconds.description": "Сколько секунд участник ждёт между двумя клонами (по умолчанию {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "голосовые-сообщения",
+		"clone-settings.voice-messages.description": "Публикует ли /клонировать результаты как голосовые сообщения по умолчанию",
+		"clone-settings.voice-messages.enabled.name": "включено",
+		"clone-settings.voice-messages.enabled.description": "Да: голосовые сообщения; нет: аудиофайлы",
+		"clone-settings.show.name": "показать",
+		"clone-settings.show.description": "Показать настройки языка и что /клонировать использовал бы здесь",
+		"Clone this voice.name": "Клонировать этот голос",
 	},
 } satisfies LanguagePack;

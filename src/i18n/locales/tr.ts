@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Turkish: so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Turkish: the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'tr',
@@ -24,5 +24,46 @@ export default {
 		hu: 'Macarca',
 		ko: 'Korece',
 		hi: 'Hintçe',
+	},
+	commands: {
+		"clone.name": "klonla",
+		"clone.description": "Bir ses kaydındaki sesle bir cümle söylet",
+		"clone.speaker.name": "ses",
+		"clone.speaker.description": "Klonlanacak sesle 3–10 sn net konuşma (wav, mp3, m4a, ogg veya flv)",
+		"clone.text.name": "metin",
+		"clone.text.description": "Sesin ne söylemesi gerektiği",
+		"clone.language.name": "dil",
+		"clone.language.description": "Konuşulacak dil (varsayılan: kanal ya da sunucu ayarı, yoksa Discord dilin)",
+		"clone.cleanup_voice.name": "sesi_temizle",
+		"clone.cleanup_voice.description": "Önce örnekteki arka plan gürültüsünü kaldır (gürültülü mikrofon kayıtları için)",
+		"clone.voice_message.name": "sesli_mesaj",
+		"clone.voice_message.description": "Sonucu Discord sesli mesajı olarak gönder",
+		"clone-settings.name": "klonla-ayarlar",
+		"clone-settings.description": "Bir üye dil seçmediğinde /klonla komutunun bu sunucuda konuşacağı dili ayarla",
+		"clone-settings.language.name": "dil",
+		"clone-settings.language.description": "Sunucunun ya da bir kanalın varsayılan dilini ayarla",
+		"clone-settings.language.language.name": "dil",
+		"clone-settings.language.language.description": "/klonla komutunun konuşacağı dil",
+		"clone-settings.language.channel.name": "kanal",
+		"clone-settings.language.channel.description": "Yalnızca bu kanalda (tüm sunucu için boş bırak)",
+		"clone-settings.reset.name": "sıfırla",
+		"clone-settings.reset.description": "Sunucunun ya da bir kanalın varsayılan dilini kaldır",
+		"clone-settings.reset.channel.name": "kanal",
+		"clone-settings.reset.channel.description": "Yalnızca bu kanal (sunucu varsayılanı için boş bırak)",
+		"clone-settings.limits.name": "sınırlar",
+		"clone-settings.limits.description": "Üyelerin ve sunucunun aynı anda kaç klonu olabileceği ve ikisi arasındaki bekleme",
+		"clone-settings.limits.member_jobs.name": "üye_başına",
+		"clone-settings.limits.member_jobs.description": "Bir üyenin aynı anda sürmekte olan klonları (varsayılan {perMember})",
+		"clone-settings.limits.server_jobs.name": "sunucu_başına",
+		"clone-settings.limits.server_jobs.description": "Tüm sunucunun aynı anda sürmekte olan klonları (varsayılan {perServer})",
+		"clone-settings.limits.cooldown_seconds.name": "bekleme_saniye",
+		"clone-settings.limits.cooldown_seconds.description": "Bir üyenin iki klon arasında beklediği saniye (varsayılan {cooldownSeconds})",
+		"clone-settings.voice-messages.name": "sesli-mesajlar",
+		"clone-settings.voice-messages.description": "/klonla sonuçları varsayılan olarak sesli mesaj olarak mı gönderir",
+		"clone-settings.voice-messages.enabled.name": "açık",
+		"clone-settings.voice-messages.enabled.description": "Açık: sesli mesajlar; kapalı: ses dosyaları",
+		"clone-settings.show.name": "göster",
+		"clone-settings.show.description": "Dil ayarlarını ve /klonla komutunun burada ne kullanacağını göster",
+		"Clone this voice.name": "Bu sesi klonla",
 	},
 } satisfies LanguagePack;

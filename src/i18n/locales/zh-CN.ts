@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Chinese (simplified): so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Chinese (simplified): the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'zh-CN',
@@ -24,5 +24,46 @@ export default {
 		hu: '匈牙利语',
 		ko: '韩语',
 		hi: '印地语',
+	},
+	commands: {
+		"clone.name": "克隆",
+		"clone.description": "用音频片段中的声音说一句话",
+		"clone.speaker.name": "声音",
+		"clone.speaker.description": "3–10 秒要克隆的声音的清晰语音（wav、mp3、m4a、ogg 或 flv）",
+		"clone.text.name": "文本",
+		"clone.text.description": "这个声音要说的话",
+		"clone.language.name": "语言",
+		"clone.language.description": "要说的语言（默认：频道或服务器的设置，否则为你的 Discord 语言）",
+		"clone.cleanup_voice.name": "降噪",
+		"clone.cleanup_voice.description": "先去除样本中的背景噪音（适用于嘈杂的麦克风录音）",
+		"clone.voice_message.name": "语音消息",
+		"clone.voice_message.description": "将结果作为 Discord 语音消息发布",
+		"clone-settings.name": "克隆设置",
+		"clone-settings.description": "设置成员未选择语言时 /克隆 在本服务器使用的语言",
+		"clone-settings.language.name": "语言",
+		"clone-settings.language.description": "设置服务器或某个频道的默认语言",
+		"clone-settings.language.language.name": "语言",
+		"clone-settings.language.language.description": "/克隆 要说的语言",
+		"clone-settings.language.channel.name": "频道",
+		"clone-settings.language.channel.description": "仅限此频道（留空则适用于整个服务器）",
+		"clone-settings.reset.name": "重置",
+		"clone-settings.reset.description": "移除服务器或某个频道的默认语言",
+		"clone-settings.reset.channel.name": "频道",
+		"clone-settings.reset.channel.description": "仅此频道（留空则为服务器默认）",
+		"clone-settings.limits.name": "限制",
+		"clone-settings.limits.description": "成员和服务器同时可进行的克隆数量，以及两次之间的等待时间",
+		"clone-settings.limits.member_jobs.name": "每位成员",
+		"clone-settings.limits.member_jobs.description": "每位成员可同时进行的克隆数（默认 {perMember}）",
+		"clone-settings.limits.server_jobs.name": "每个服务器",
+		"clone-settings.limits.server_jobs.description": "整个服务器可同时进行的克隆数（默认 {perServer}）",
+		"clone-settings.limits.cooldown_seconds.name": "冷却秒数",
+		"clone-settings.limits.cooldown_seconds.description": "成员两次克隆之间需等待的秒数（默认 {cooldownSeconds}）",
+		"clone-settings.voice-messages.name": "语音消息",
+		"clone-settings.voice-messages.description": "/克隆 是否默认以语音消息发布结果",
+		"clone-settings.voice-messages.enabled.name": "启用",
+		"clone-settings.voice-messages.enabled.description": "开：语音消息；关：音频文件",
+		"clone-settings.show.name": "显示",
+		"clone-settings.show.description": "显示语言设置以及 /克隆 在此处会使用什么",
+		"Clone this voice.name": "克隆这个声音",
 	},
 } satisfies LanguagePack;

@@ -1,8 +1,8 @@
 import type { LanguagePack } from '../pack.js';
 
 /**
- * Chinese (traditional): so far only the names of the 16 languages (the commands' language choices).
- * Commands and replies stay English until `commands` and `messages` are added (see de.ts).
+ * Chinese (traditional): the names of the 16 languages and the commands (names, options, descriptions).
+ * Replies stay English until `messages` is added (see de.ts).
  */
 export default {
 	tag: 'zh-TW',
@@ -24,5 +24,46 @@ export default {
 		hu: '匈牙利文',
 		ko: '韓文',
 		hi: '印地文',
+	},
+	commands: {
+		"clone.name": "複製",
+		"clone.description": "用音訊片段中的聲音說一句話",
+		"clone.speaker.name": "聲音",
+		"clone.speaker.description": "3–10 秒要複製的聲音的清晰語音（wav、mp3、m4a、ogg 或 flv）",
+		"clone.text.name": "文字",
+		"clone.text.description": "這個聲音要說的話",
+		"clone.language.name": "語言",
+		"clone.language.description": "要說的語言（預設：頻道或伺服器的設定，否則為你的 Discord 語言）",
+		"clone.cleanup_voice.name": "降噪",
+		"clone.cleanup_voice.description": "先去除樣本中的背景噪音（適用於嘈雜的麥克風錄音）",
+		"clone.voice_message.name": "語音訊息",
+		"clone.voice_message.description": "將結果以 Discord 語音訊息發佈",
+		"clone-settings.name": "複製設定",
+		"clone-settings.description": "設定成員未選擇語言時 /複製 在此伺服器使用的語言",
+		"clone-settings.language.name": "語言",
+		"clone-settings.language.description": "設定伺服器或某個頻道的預設語言",
+		"clone-settings.language.language.name": "語言",
+		"clone-settings.language.language.description": "/複製 要說的語言",
+		"clone-settings.language.channel.name": "頻道",
+		"clone-settings.language.channel.description": "僅限此頻道（留空則適用於整個伺服器）",
+		"clone-settings.reset.name": "重設",
+		"clone-settings.reset.description": "移除伺服器或某個頻道的預設語言",
+		"clone-settings.reset.channel.name": "頻道",
+		"clone-settings.reset.channel.description": "僅此頻道（留空則為伺服器預設）",
+		"clone-settings.limits.name": "限制",
+		"clone-settings.limits.description": "成員和伺服器同時可進行的複製數量，以及兩次之間的等待時間",
+		"clone-settings.limits.member_jobs.name": "每位成員",
+		"clone-settings.limits.member_jobs.description": "每位成員可同時進行的複製數（預設 {perMember}）",
+		"clone-settings.limits.server_jobs.name": "每個伺服器",
+		"clone-settings.limits.server_jobs.description": "整個伺服器可同時進行的複製數（預設 {perServer}）",
+		"clone-settings.limits.cooldown_seconds.name": "冷卻秒數",
+		"clone-settings.limits.cooldown_seconds.description": "成員兩次複製之間需等待的秒數（預設 {cooldownSeconds}）",
+		"clone-settings.voice-messages.name": "語音訊息",
+		"clone-settings.voice-messages.description": "/複製 是否預設以語音訊息發佈結果",
+		"clone-settings.voice-messages.enabled.name": "啟用",
+		"clone-settings.voice-messages.enabled.description": "開：語音訊息；關：音訊檔案",
+		"clone-settings.show.name": "顯示",
+		"clone-settings.show.description": "顯示語言設定以及 /複製 在此處會使用什麼",
+		"Clone this voice.name": "複製這個聲音",
 	},
 } satisfies LanguagePack;
