@@ -229,6 +229,23 @@ describe('"Clone this voice" on a message', () => {
 		expect(answer.json?.data?.content).toContain('This message has no audio to clone');
 	});
 
+	it('picks the first attachment the voice service can use, and explains before the form when none can', async () => {
+		h = await startHarness();
+		const flac = attachmentPayload({ filename: 'song.flac', url: h.discord.addAttachment('song.flac', Buffer.from('fLaC')), size: 4, contentType: 'audio/flac', ephemeral: false });
+		const wav = makeWav({ seconds: 4 });
+		const voice = attachmentPayload({ filename: 'voice.wav', url: h.discord.addAttachment('voice.wav', wav, 'audio/x-wav'), size: wav.length, contentType: 'audio/x-wav', ephemeral: false });
+		const modal = await contextMenu([flac, voice]).callback();
+		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		await submitModal(modal.json?.data?.custom_id, 'Hello there').final();
+		expect((h.xtts.generateRequests()[0]?.body as { speaker: string }).speaker).toBe(voice.url);
+
+		const refused = await contextMenu([flac]).callback();
+		expect(refused.json?.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+		expect(refused.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+		expect(refused.json?.data?.content).toContain("`song.flac` doesn't have a supported file type");
+	});
+
 	it('an unknown language in the modal is refused with the list', async () => {
 		h = await startHarness();
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');

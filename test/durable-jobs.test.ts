@@ -1,8 +1,8 @@
-import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption, type APIInteraction } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore } from '../src/services/job-store.js';
 import { callbackToken } from '../src/services/webhook-server.js';
-import { DEFAULT_CHANNEL_ID } from './fakes/discord-api.js';
+import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, injectInteraction, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
 import { redisAvailable, sparePort, startRedis, type RedisServer } from './helpers/redis.js';
@@ -118,6 +118,22 @@ describe.skipIf(!redisAvailable())('several processes sharing Redis', () => {
 		await run.edit(isFinal);
 		expect(finalUploads()).toHaveLength(1);
 		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('Cancel pressed on the process that does not run the job says it is still in progress, not finished', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual'), storeUrl: `${redis.url}/10` });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const run = h.clone({ file: wav(), userId: DEFAULT_USER_ID });
+		const progress = await run.edit((content) => content.includes('**Queued**'));
+		const jobId = String(progress.json?.components?.[0]?.components?.[0]?.custom_id).split(':')[2]!;
+		const other = await h.another();
+		const base = chatInputPayload({ commandName: 'unused', user: { id: DEFAULT_USER_ID } }) as unknown as Record<string, unknown>;
+		const message = { id: snowflake(), channel_id: DEFAULT_CHANNEL_ID, content: contentOf(progress), components: progress.json?.components ?? [], attachments: [], embeds: [] };
+		const click = { ...base, type: InteractionType.MessageComponent, data: { custom_id: `job:cancel:${jobId}`, component_type: ComponentType.Button }, message } as unknown as APIInteraction & { id: string; token: string };
+		injectInteraction(other.client, click);
+		const answer = await h.discord.waitForRequest((request) => request.path === `/interactions/${click.id}/${click.token}/callback`);
+		expect(answer.json?.data?.content).toContain('still in progress');
+		expect(h.bot.runner.running(jobId)).toBeDefined();
 	});
 });
 

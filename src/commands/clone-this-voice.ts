@@ -12,6 +12,7 @@ import {
 import { localizeCommand, parseLanguageName, t } from '../i18n/index.js';
 import { speakerFormatForFileName } from '../services/audio.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../services/languages.js';
+import { checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
 import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
 import { replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
@@ -32,18 +33,15 @@ export const cloneThisVoiceCommand = {
 	} satisfies RESTPostAPIContextMenuApplicationCommandsJSONBody),
 
 	async execute(interaction: MessageContextMenuCommandInteraction, context: CommandContext): Promise<void> {
-		const audio = interaction.targetMessage.attachments.find(isAudioAttachment);
-		if (!audio) {
-			await replyPrivately(interaction, t(interaction.locale, 'voice.noAudio'));
+		const audio = [...interaction.targetMessage.attachments.values()].filter(isAudioAttachment).map(asSpeaker);
+		// The first one the voice service can use; if none can, say why of the first, before the member types anything.
+		const speaker = audio.find((candidate) => checkSpeakerMetadata(candidate, interaction.locale) === undefined);
+		if (!speaker) {
+			const problem = audio[0] && checkSpeakerMetadata(audio[0], interaction.locale);
+			await replyPrivately(interaction, problem && !problem.ok ? problem.message : t(interaction.locale, 'voice.noAudio'));
 			return;
 		}
-		const key = await context.pendingVoices.put({
-			name: audio.name,
-			url: audio.url,
-			size: audio.size,
-			contentType: audio.contentType,
-			duration: audio.duration ?? null,
-		});
+		const key = await context.pendingVoices.put(speaker);
 		await interaction.showModal({
 			custom_id: `${MODAL_PREFIX}${key}`,
 			title: t(interaction.locale, 'voice.modalTitle'),
@@ -98,6 +96,10 @@ export const cloneThisVoiceCommand = {
 
 function isAudioAttachment(attachment: Attachment): boolean {
 	return Boolean(attachment.contentType?.startsWith('audio/') || attachment.waveform || speakerFormatForFileName(attachment.name));
+}
+
+function asSpeaker(attachment: Attachment): SpeakerAttachment {
+	return { name: attachment.name, url: attachment.url, size: attachment.size, contentType: attachment.contentType, duration: attachment.duration ?? null };
 }
 
 /** A code (de) or a language's name in any of the bot's languages (German, Deutsch, alemán), any case; undefined when it is neither. */

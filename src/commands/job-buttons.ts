@@ -1,6 +1,7 @@
 import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
 import { t } from '../i18n/index.js';
 import { parseJobButtonId } from '../services/job-buttons.js';
+import { UNFINISHED_STATES } from '../services/job-store.js';
 import { startClone } from './clone-flow.js';
 import { replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
@@ -25,7 +26,9 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 				return true;
 			}
 			if (!context.runner.running(job.id)) {
-				await replyPrivately(interaction, t(locale, 'button.alreadyFinished'));
+				// Unfinished but not run by this process: another one sharing the store runs it, or this one has just
+				// started and not picked it up yet. Either way it is not finished.
+				await replyPrivately(interaction, t(locale, UNFINISHED_STATES.has(job.state) ? 'button.notRunningHere' : 'button.alreadyFinished'));
 				return true;
 			}
 			await interaction.deferUpdate();

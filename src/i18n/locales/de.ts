@@ -131,6 +131,7 @@ export default {
 		'button.expired': '⌛ Dieser Button ist abgelaufen.',
 		'button.cancelNotYours': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, kann ihn abbrechen.',
 		'button.alreadyFinished': 'ℹ️ Dieser Klon ist schon fertig.',
+		'button.notRunningHere': '⏳ Dieser Klon läuft noch, aber der Bot kann ihn gerade nicht von hier aus stoppen (er wurde vielleicht eben neu gestartet). Bitte versuch es gleich noch einmal.',
 		'button.deleteNotAllowed': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, oder ein Moderator mit „Nachrichten verwalten“ kann ihn löschen.',
 		'button.speakerExpired': '⌛ Der Link zur Sprachdatei ist abgelaufen, sie kann also nicht noch einmal verwendet werden. Bitte führe `/klonen` aus und hänge die Datei erneut an.',
 

@@ -131,6 +131,7 @@ export default {
 		'button.expired': '⌛ Este botón ha caducado.',
 		'button.cancelNotYours': '🚫 Solo el miembro que pidió esta clonación puede cancelarla.',
 		'button.alreadyFinished': 'ℹ️ Esta clonación ya ha terminado.',
+		'button.notRunningHere': '⏳ Esta clonación sigue en curso, pero el bot no puede detenerla desde aquí ahora mismo (puede que se acabe de reiniciar). Vuelve a intentarlo en un momento.',
 		'button.deleteNotAllowed': '🚫 Solo el miembro que pidió esta clonación, o un moderador con Gestionar mensajes, puede eliminarla.',
 		'button.speakerExpired': '⌛ El enlace del archivo de voz ha caducado, así que no se puede volver a usar. Ejecuta `/clonar` y adjunta el archivo otra vez.',
 

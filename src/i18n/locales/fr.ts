@@ -131,6 +131,7 @@ export default {
 		'button.expired': '⌛ Ce bouton a expiré.',
 		'button.cancelNotYours': '🚫 Seul le membre qui a demandé ce clonage peut l’annuler.',
 		'button.alreadyFinished': 'ℹ️ Ce clonage est déjà terminé.',
+		'button.notRunningHere': '⏳ Ce clonage est toujours en cours, mais le bot ne peut pas l’arrêter d’ici pour l’instant (il vient peut-être de redémarrer). Réessaie dans un instant.',
 		'button.deleteNotAllowed': '🚫 Seul le membre qui a demandé ce clonage, ou un modérateur ayant la permission Gérer les messages, peut le supprimer.',
 		'button.speakerExpired': '⌛ Le lien du fichier de voix a expiré : il ne peut plus servir. Lance `/cloner` et joins à nouveau le fichier.',
 

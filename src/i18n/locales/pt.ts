@@ -131,6 +131,7 @@ export default {
 		'button.expired': '⌛ Este botão expirou.',
 		'button.cancelNotYours': '🚫 Só o membro que pediu esta clonagem pode cancelá-la.',
 		'button.alreadyFinished': 'ℹ️ Esta clonagem já terminou.',
+		'button.notRunningHere': '⏳ Esta clonagem ainda está em andamento, mas o bot não consegue pará-la daqui agora (ele pode ter acabado de reiniciar). Tente de novo em instantes.',
 		'button.deleteNotAllowed': '🚫 Só o membro que pediu esta clonagem, ou um moderador com Gerenciar mensagens, pode excluí-la.',
 		'button.speakerExpired': '⌛ O link do arquivo de voz expirou, então ele não pode ser usado de novo. Execute `/clonar` e anexe o arquivo outra vez.',
 
