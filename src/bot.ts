@@ -129,6 +129,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		// Attachments live on Discord's https CDN; a loopback or proxied Discord may serve them over its own scheme.
 		attachmentProtocols: [...new Set(['https:', ...(config.discord.apiUrl ? [new URL(config.discord.apiUrl).protocol] : [])])],
 		now: clock.now,
+		sleep: clock.sleep,
 	};
 
 	let accepting = true;

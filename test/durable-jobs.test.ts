@@ -1,13 +1,14 @@
-import { ApplicationCommandOptionType, ComponentType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption, type APIInteraction } from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, InteractionResponseType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption, type APIInteraction } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore } from '../src/services/job-store.js';
 import { callbackToken } from '../src/services/webhook-server.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, injectInteraction, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
-import { redisAvailable, sparePort, startRedis, type RedisServer } from './helpers/redis.js';
+import { redisAvailable, sparePort, startRedis, startStallingProxy, type RedisServer } from './helpers/redis.js';
 
 /** No request lost: restarts, token expiry, webhooks, limits and shutdown, against the loopback fakes. */
+
 
 let h: Harness;
 afterEach(async () => {
@@ -118,6 +119,30 @@ describe.skipIf(!redisAvailable())('several processes sharing Redis', () => {
 		await run.edit(isFinal);
 		expect(finalUploads()).toHaveLength(1);
 		expect(h.xtts.generateRequests()).toHaveLength(1);
+	});
+
+	it('a Redis slow to answer does not cost the acknowledgement: the reply is deferred after 1 s, and the job goes on', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		const proxy = await startStallingProxy(redis.url);
+		try {
+			h = await startHarness({ clock, storeUrl: `${proxy.url}/11` });
+			h.xtts.nextJob = { script: ['QUEUED'] };
+			proxy.hold();
+			const run = h.clone({ file: wav() });
+			await expect.poll(() => clock.sleepers()).toBeGreaterThanOrEqual(1);
+			clock.advance(1_000);
+			// Acknowledged while the settings read is still held back.
+			expect((await run.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+			expect(h.xtts.requests).toHaveLength(0);
+			proxy.release();
+			await run.edit((content) => content.includes('**Queued**'));
+			expect(h.xtts.generateRequests()).toHaveLength(1);
+		} finally {
+			proxy.release();
+			await h?.close();
+			h = undefined as unknown as Harness;
+			await proxy.close();
+		}
 	});
 
 	it('Cancel pressed on the process that does not run the job says it is still in progress, not finished', async () => {

@@ -5,7 +5,7 @@ import type { JobRecord } from '../services/job-store.js';
 import type { LanguageCode } from '../services/languages.js';
 import { LANGUAGE_CHAR_LIMITS, splitText } from '../services/text-split.js';
 import { invalidInput, refusal } from '../services/messages.js';
-import { languageIn, limitsIn, voiceMessagesIn, type Limits } from '../services/settings.js';
+import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../services/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
 import { answerPrivately, replyPrivately } from './replies.js';
 import type { CommandContext } from './types.js';
@@ -42,16 +42,17 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	const metadataProblem = checkSpeakerMetadata(speaker, interaction.locale);
 	if (metadataProblem && !metadataProblem.ok) return replyPrivately(interaction, metadataProblem.message);
 
-	// One read of the server's settings answers the limits, the language and the voice-message default.
-	const guildSettings = interaction.guildId ? await context.settings.get(interaction.guildId) : undefined;
+	// One read of the server's settings answers the limits, the language and the voice-message default. It is
+	// memory on SQLite; a shared Redis may be slow or reconnecting, and Discord's 3 s are not to be spent on it.
+	const guildSettings = await settingsOrAcknowledge(interaction, context);
 	const limits = limitsIn(guildSettings);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
-	if (!admission.ok) return replyPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
+	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
 
 	// Acknowledge before the one check that leaves the process: the attachment's first bytes come from Discord's
 	// CDN, whose latency is not ours to promise inside Discord's 3 s. A file whose bytes give it away (a PNG
 	// renamed voice.wav) is rare: its public "thinking…" is withdrawn and the member is told privately.
-	await interaction.deferReply();
+	if (!interaction.deferred) await interaction.deferReply();
 	const checked = await checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
 	if (!checked.ok) return answerPrivately(interaction, checked.message);
 
@@ -103,6 +104,23 @@ export async function startClone(interaction: CloneInteraction, context: Command
 		{ jobId: job.id, guildId: job.guildId, channelId: job.channelId, userId: job.requesterId, language: resolved.language, chars: text.length, via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command' },
 		'clone requested',
 	);
+}
+
+/** How long the server's settings may take before the request is acknowledged anyway. */
+const SETTINGS_BEFORE_ACK_MS = 1_000;
+
+/** The server's settings; if the store is slow to give them, the reply is deferred meanwhile. */
+async function settingsOrAcknowledge(interaction: CloneInteraction, context: CommandContext): Promise<GuildSettings | undefined> {
+	if (!interaction.guildId) return undefined;
+	const read = context.settings.get(interaction.guildId);
+	const timer = new AbortController();
+	const inTime = await Promise.race([
+		read.then((settings) => ({ settings })),
+		context.sleep(SETTINGS_BEFORE_ACK_MS, timer.signal).then(() => undefined, () => undefined),
+	]).finally(() => timer.abort());
+	if (inTime) return inTime.settings;
+	await interaction.deferReply();
+	return read;
 }
 
 /**

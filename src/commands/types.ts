@@ -2,6 +2,7 @@ import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationComman
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Sleep } from '../services/clock.js';
 import type { JobRunner } from '../services/job-runner.js';
 import type { JobStore } from '../services/job-store.js';
 import type { PendingVoices } from '../services/pending-voices.js';
@@ -21,6 +22,8 @@ export interface CommandContext {
 	/** URL schemes attachments may be fetched over (https in production; the fake's http in tests). */
 	attachmentProtocols: readonly string[];
 	now: () => number;
+	/** The clock's waits, so that tests drive them. */
+	sleep: Sleep;
 }
 
 export interface Command {

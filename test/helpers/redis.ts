@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect as connectTcp, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -55,4 +55,48 @@ export function sparePort(): Promise<number> {
 			server.close(() => resolve(port));
 		});
 	});
+}
+
+export interface StallingProxy {
+	/** redis://127.0.0.1:PORT, forwarding to the target. */
+	url: string;
+	/** From now on, what clients send is held back (a network that has stalled). */
+	hold(): void;
+	/** Sends on what was held, and everything after. */
+	release(): void;
+	close(): Promise<void>;
+}
+
+/** A TCP proxy in front of Redis that can stall: how a test makes the store slow without touching the bot. */
+export async function startStallingProxy(targetUrl: string): Promise<StallingProxy> {
+	const target = new URL(targetUrl);
+	let holding = false;
+	const held: (() => void)[] = [];
+	const sockets = new Set<import('node:net').Socket>();
+	const server = createServer((client) => {
+		const upstream = connectTcp(Number(target.port), target.hostname);
+		sockets.add(client).add(upstream);
+		client.on('data', (chunk) => (holding ? held.push(() => upstream.write(chunk)) : upstream.write(chunk)));
+		upstream.on('data', (chunk) => client.write(chunk));
+		const end = () => {
+			client.destroy();
+			upstream.destroy();
+		};
+		client.on('close', end).on('error', end);
+		upstream.on('close', end).on('error', end);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		hold: () => void (holding = true),
+		release() {
+			holding = false;
+			for (const send of held.splice(0)) send();
+		},
+		close: () =>
+			new Promise<void>((resolve) => {
+				for (const socket of sockets) socket.destroy();
+				server.close(() => resolve());
+			}),
+	};
 }
