@@ -11,7 +11,8 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable, rows } from './report.js';
-import { DEFAULTS, SCENARIOS, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
+import { BOT_OVERRIDES } from './rig.js';
+import { DEFAULTS, SCENARIOS, SMOKE, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
 
 const USAGE = `usage: npm run bench -- [options]
   --scenario ack|delivery|cost|inflight|throughput|all   (default all)
@@ -22,7 +23,8 @@ const USAGE = `usage: npm run bench -- [options]
   --cost-jobs N         12 s jobs in "cost" (default ${DEFAULTS.costJobs})
   --big N               concurrent ${DEFAULTS.bigBytes / 1024 / 1024} MiB deliveries in "throughput" (default ${DEFAULTS.bigDeliveries})
   --cadence MS          XTTS_POLL_INTERVAL_MS for the real-time scenarios (default ${DEFAULTS.cadenceMs})
-  --out FILE            where to write the results (default bench/results.json)`;
+  --out FILE            where to write the results (default bench/results.json)
+  --smoke               toy sizes (seconds, not minutes), as the test suite runs it`;
 
 const { values } = parseArgs({
 	options: {
@@ -36,6 +38,7 @@ const { values } = parseArgs({
 		cadence: { type: 'string' },
 		out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
 		child: { type: 'boolean', default: false },
+		smoke: { type: 'boolean', default: false },
 		help: { type: 'boolean', default: false },
 	},
 });
@@ -55,15 +58,16 @@ function count(name: string, raw: string | undefined, fallback: number): number 
 	return value;
 }
 
+const base = values.smoke ? SMOKE : DEFAULTS;
 const options: BenchOptions = {
-	...DEFAULTS,
-	inflightJobs: count('jobs', values.jobs, DEFAULTS.inflightJobs),
-	throughputJobs: count('throughput-jobs', values['throughput-jobs'], DEFAULTS.throughputJobs),
-	ackSizes: values['ack-sizes'] ? values['ack-sizes'].split(',').map((size) => count('ack-sizes', size, 1)) : DEFAULTS.ackSizes,
-	deliveryJobs: count('samples', values.samples, DEFAULTS.deliveryJobs),
-	costJobs: count('cost-jobs', values['cost-jobs'], DEFAULTS.costJobs),
-	bigDeliveries: count('big', values.big, DEFAULTS.bigDeliveries),
-	cadenceMs: count('cadence', values.cadence, DEFAULTS.cadenceMs),
+	...base,
+	inflightJobs: count('jobs', values.jobs, base.inflightJobs),
+	throughputJobs: count('throughput-jobs', values['throughput-jobs'], base.throughputJobs),
+	ackSizes: values['ack-sizes'] ? values['ack-sizes'].split(',').map((size) => count('ack-sizes', size, 1)) : base.ackSizes,
+	deliveryJobs: count('samples', values.samples, base.deliveryJobs),
+	costJobs: count('cost-jobs', values['cost-jobs'], base.costJobs),
+	bigDeliveries: count('big', values.big, base.bigDeliveries),
+	cadenceMs: count('cadence', values.cadence, base.cadenceMs),
 };
 
 const names = Object.keys(SCENARIOS) as ScenarioName[];
@@ -102,8 +106,9 @@ if (values.child) {
 	console.log(`\n${markdownTable(table)}\n`);
 	console.log(`${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}; ${seconds.toFixed(0)} s in all.`);
 	console.log('Figures are for the bot\'s own process: the XTTS and Discord fakes run in a separate process (bench/fakes-process.ts).');
+	console.log(`The bot runs with its defaults but: ${BOT_OVERRIDES}.`);
 	const failed = table.filter((row) => row.ok === false);
 	if (failed.length > 0) console.log(`Targets missed: ${failed.map((row) => `${row.scenario} — ${row.figure.split(' (')[0]}`).join('; ')}`);
-	await writeFile(values.out, `${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, options, results, rows: table }, null, 2)}\n`);
+	await writeFile(values.out, `${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, options, botOverrides: BOT_OVERRIDES, results, rows: table }, null, 2)}\n`);
 	console.log(`Results written to ${values.out}`);
 }

@@ -52,6 +52,26 @@ export const DEFAULTS: BenchOptions = {
 	bigBytes: 8 * MiB,
 };
 
+/** Toy sizes, for `npm run bench -- --smoke` (the test suite's run): every figure is produced in seconds. */
+export const SMOKE: BenchOptions = {
+	...DEFAULTS,
+	ackSizes: [1, 3],
+	ackMinSamples: 2,
+	ackMinRounds: 1,
+	ackWarmUpRequests: 5,
+	ackWarmUpBurst: 2,
+	cadenceMs: 1_000,
+	deliveryJobs: 3,
+	deliveryBytes: 64 * 1024,
+	costJobs: 2,
+	costJobMs: 2_500,
+	inflightJobs: 3,
+	inflightQueuedMs: 1_500,
+	throughputJobs: 3,
+	bigDeliveries: 2,
+	bigBytes: 256 * 1024,
+};
+
 async function withRig<T>(options: RigOptions, run: (rig: Awaited<ReturnType<typeof startRig>>) => Promise<T>): Promise<T & { botWarnings: number }> {
 	const rig = await startRig(options);
 	try {

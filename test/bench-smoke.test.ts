@@ -1,79 +1,91 @@
-import { describe, expect, it } from 'vitest';
-import { markdownTable, rows } from '../bench/report.js';
-import { ackScenario, costScenario, deliveryScenario, DEFAULTS, inflightScenario, throughputScenario, type BenchOptions } from '../bench/scenarios.js';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Row } from '../bench/report.js';
+import type { ScenarioResults } from '../bench/scenarios.js';
 
 /**
- * The benchmark's own code, run at toy sizes (seconds, not minutes): every figure is produced and no job is lost.
- * No timing is asserted: that is what `npm run bench` is for.
+ * `npm run bench` itself (options, a process per scenario, the table and results.json) at toy sizes: every
+ * figure is produced and no job is lost. No timing is asserted: that is what the benchmark is for.
  */
 
-const tiny: BenchOptions = {
-	...DEFAULTS,
-	ackSizes: [1, 3],
-	ackMinSamples: 2,
-	ackMinRounds: 1,
-	ackWarmUpRequests: 5,
-	ackWarmUpBurst: 2,
-	cadenceMs: 1_000,
-	deliveryJobs: 3,
-	deliveryBytes: 64 * 1024,
-	costJobs: 2,
-	costJobMs: 2_500,
-	inflightJobs: 3,
-	inflightQueuedMs: 1_500,
-	throughputJobs: 3,
-	bigDeliveries: 2,
-	bigBytes: 256 * 1024,
-};
+const root = fileURLToPath(new URL('..', import.meta.url));
+let dir: string;
+let output = '';
+let results: { rows: Row[]; results: ScenarioResults; botOverrides: string };
+
+beforeAll(async () => {
+	dir = await mkdtemp(path.join(tmpdir(), 'xtts-bench-smoke-'));
+	const out = path.join(dir, 'results.json');
+	const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+	child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+	expect(code, output).toBe(0);
+	results = JSON.parse(await readFile(out, 'utf8'));
+}, 120_000);
+
+afterAll(async () => {
+	await rm(dir, { recursive: true, force: true });
+});
 
 const finite = (value: number) => expect(Number.isFinite(value), `${value} is a number`).toBe(true);
 
-describe('the benchmark at toy sizes', { timeout: 60_000 }, () => {
-	it('acknowledgement: a latency for every size, nothing refused', async () => {
-		const result = await ackScenario(tiny);
-		expect(result.sizes.map((size) => size.simultaneous)).toEqual([1, 3]);
-		for (const size of result.sizes) {
+describe('npm run bench -- --smoke', () => {
+	it('prints the table with every figure and writes it to results.json', () => {
+		const figures = results.rows.map((row) => `${row.scenario}: ${row.figure.split(' (')[0]}`);
+		for (const wanted of ['Acknowledgement', 'Delivery, webhook mode', 'Delivery, polling mode', 'API cost', '3 jobs in flight', 'Throughput']) {
+			expect(figures.some((figure) => figure.startsWith(wanted)), `${wanted} in ${figures.join(' | ')}`).toBe(true);
+		}
+		expect(results.rows.every((row) => row.measured !== 'n/a')).toBe(true);
+		for (const row of results.rows) expect(output).toContain(`| ${row.scenario} | ${row.figure} | ${row.measured} |`);
+		expect(output).toContain(`The bot runs with its defaults but: ${results.botOverrides}.`);
+	});
+
+	it('acknowledgement: a latency for every size, nothing refused', () => {
+		const { ack } = results.results;
+		expect(ack!.sizes.map((size) => size.simultaneous)).toEqual([1, 3]);
+		for (const size of ack!.sizes) {
 			expect(size.count).toBeGreaterThanOrEqual(2);
 			expect(size.refused).toBe(0);
 			[size.p50, size.p99, size.max, size.cold.p50, size.cold.p99].forEach(finite);
 		}
 	});
 
-	it('delivery: webhook and polling latencies, every job delivered once', async () => {
-		const result = await deliveryScenario(tiny);
-		for (const mode of [result.webhook, result.polling]) {
+	it('delivery: webhook and polling latencies, every job delivered once', () => {
+		const { delivery } = results.results;
+		for (const mode of [delivery!.webhook, delivery!.polling]) {
 			expect(mode.count).toBe(3);
 			expect(mode.lost).toBe(0);
 			[mode.p50, mode.p99, mode.max].forEach(finite);
 		}
 	});
 
-	it('API cost: status requests per job and one generate request per delivered job', async () => {
-		const result = await costScenario(tiny);
-		expect(result.statusPerJob).toHaveLength(2);
-		expect(result.statusMax).toBeGreaterThan(0);
-		expect(result.generate).toBe(2);
-		expect(result.delivered).toBe(2);
-		expect(result.lost).toBe(0);
+	it('API cost: status requests per job and one generate request per delivered job', () => {
+		const { cost } = results.results;
+		expect(cost!.statusPerJob).toHaveLength(2);
+		expect(cost!.statusMax).toBeGreaterThan(0);
+		expect(cost!.generate).toBe(2);
+		expect(cost!.delivered).toBe(2);
+		expect(cost!.lost).toBe(0);
 	});
 
-	it('jobs in flight: memory and event-loop figures, nothing lost', async () => {
-		const result = await inflightScenario(tiny);
-		[result.idleRssMB, result.peakRssMB, result.peakHeapMB, result.eventLoopDelayMs.p99, result.seconds].forEach(finite);
-		expect(result.peakInFlight).toBeGreaterThan(0);
-		expect(result.lost).toBe(0);
-		expect(result.duplicates).toBe(0);
-		expect(result.generate).toBe(3);
+	it('jobs in flight: memory and event-loop figures, nothing lost', () => {
+		const { inflight } = results.results;
+		[inflight!.idleRssMB, inflight!.peakRssMB, inflight!.peakHeapMB, inflight!.eventLoopDelayMs.p99, inflight!.seconds].forEach(finite);
+		expect(inflight!.peakInFlight).toBeGreaterThan(0);
+		expect(inflight!.lost).toBe(0);
+		expect(inflight!.duplicates).toBe(0);
+		expect(inflight!.generate).toBe(3);
 	});
 
-	it('throughput: jobs per second and memory per large delivery, nothing lost; the table renders', async () => {
-		const result = await throughputScenario(tiny);
-		expect(result.delivered).toBe(3);
-		expect(result.lost).toBe(0);
-		[result.jobsPerSecond, result.latency.p99, result.memory.rssPerDelivery, result.memory.heapAndBuffersPerDelivery].forEach(finite);
-
-		const table = markdownTable(rows({ throughput: result }));
-		expect(table).toContain('jobs/s end to end');
-		expect(table).not.toContain('n/a');
+	it('throughput: jobs per second and memory per large delivery, nothing lost', () => {
+		const { throughput } = results.results;
+		expect(throughput!.delivered).toBe(3);
+		expect(throughput!.lost).toBe(0);
+		[throughput!.jobsPerSecond, throughput!.latency.p99, throughput!.memory.rssPerDelivery, throughput!.memory.heapAndBuffersPerDelivery].forEach(finite);
 	});
 });
