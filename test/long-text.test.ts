@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { wavDurationSeconds } from '../src/services/audio.js';
 import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/services/audio-join.js';
+import { partLinks } from '../src/services/messages.js';
 import { normalizeText, splitText } from '../src/services/text-split.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
@@ -69,4 +70,29 @@ it('a part that outlives the deadline is named too, not only a FAILED one', asyn
 	const final = await run.edit(isFinal, 10_000);
 	expect(contentOf(final)).toContain('took too long');
 	expect(contentOf(final)).toMatch(/Part 2\/\d+ of the text could not be made/);
+});
+
+it('joined audio over the upload limit (no ffmpeg): the link of every part, in order, not only the last', async () => {
+	h = await startHarness();
+	h.xtts.nextJob = { script: ['COMPLETED'], media: makeWav({ seconds: 1, sampleRate: 24_000 }) };
+	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT, extra: { attachmentSizeLimit: 100 * 1024 } });
+	const final = await run.edit(isFinal, 10_000);
+	const parts = splitText(LONG_TEXT, 'en').length;
+	expect(final.files).toHaveLength(0);
+	expect(contentOf(final)).toContain(`so here are its ${parts} parts, in order:`);
+	const links = (final.json?.embeds ?? []).map((embed: { description: string }) => embed.description).join(' · ');
+	const jobs = [...h.xtts.jobs.keys()];
+	expect(jobs).toHaveLength(parts);
+	expect(links).toBe(jobs.map((id, index) => `[${index + 1}](${h.xtts.origin}/media/${id}/output.ext)`).join(' · '));
+});
+
+it('part links stay within Discord’s embed limits, numbered without a gap', () => {
+	const urls = Array.from({ length: 80 }, (_, index) => `https://pub-0123456789abcdef.r2.dev/v1/xtts-v2-api_019d0000-0000-0000-0000-${String(index).padStart(12, '0')}/output.wav`);
+	const embeds = partLinks(urls);
+	const descriptions = embeds.map((embed) => embed.description ?? '');
+	expect(descriptions.every((description) => description.length <= 4_096)).toBe(true);
+	expect(descriptions.join('').length).toBeLessThanOrEqual(6_000);
+	const numbers = descriptions.join(' · ').match(/\[(\d+)\]/g)!.map((label) => Number(label.slice(1, -1)));
+	expect(numbers).toEqual(numbers.map((_, index) => index + 1));
+	expect(descriptions[0]).toContain(`[1](${urls[0]})`);
 });

@@ -4,6 +4,7 @@ import {
 	RESTJSONErrorCodes,
 	Routes,
 	type APIActionRowComponent,
+	type APIEmbed,
 	type APIComponentInMessageActionRow,
 	type REST,
 	type RawFile,
@@ -26,6 +27,7 @@ export const TOKEN_SAFETY_MARGIN_MS = 60 * 1000;
 export interface OutgoingMessage {
 	content: string;
 	file?: { name: string; data: Buffer };
+	embeds?: APIEmbed[];
 	/** Buttons under the message; none when absent. */
 	components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
 }
@@ -86,6 +88,7 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 			// Replace whatever the reply carried (nothing, while deferred) with exactly this file.
 			attachments: files.map((file, index) => ({ id: index, filename: file.name })),
 			components: message.components ?? [],
+			embeds: message.embeds ?? [],
 		};
 		const result = (await interactionRest.patch(Routes.webhookMessage(job.interaction.applicationId, job.interaction.token, '@original'), {
 			body,
@@ -106,6 +109,7 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 				allowed_mentions: { users: [job.requesterId] },
 				attachments: files.map((file, index) => ({ id: index, filename: file.name })),
 				components: message.components ?? [],
+				embeds: message.embeds ?? [],
 				// Discord drops a second message with the same nonce from the same author for a few minutes,
 				// so a retry after a crash mid-post cannot post the audio twice.
 				nonce: job.id.slice(0, 25),

@@ -7,7 +7,7 @@ import { resultButtons } from './job-buttons.js';
 import { UNFINISHED_STATES, type JobRecord, type JobState, type JobStore } from './job-store.js';
 import type { Ownership } from './ownership.js';
 import type { Limits } from './settings.js';
-import { cancelledMessage, failureMessage, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
+import { cancelledMessage, failureMessage, partLinks, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
 import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
 
 /**
@@ -358,9 +358,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 
 		let prepared;
+		// The earlier parts' media URLs are asked for again now: they are not stored (they may be signed).
+		const urls: string[] = [];
 		if (job.parts && job.parts.length > 1) {
-			// The earlier parts' media URLs are asked for again now: they are not stored (they may be signed).
-			const urls: string[] = [];
 			for (const [index, part] of job.parts.entries()) {
 				if (index === job.parts.length - 1) {
 					urls.push(mediaUrl);
@@ -374,20 +374,22 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		} else {
 			prepared = await audio.prepare(mediaUrl, job.uploadLimit, signal);
 		}
-		let message: OutgoingMessage =
-			prepared.kind === 'file'
-				? { content: resultMessage(job), file: prepared.file, components: resultButtons(job.id, job.locale) }
-				: {
-						content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }),
-						components: resultButtons(job.id, job.locale),
-					};
+		const components = resultButtons(job.id, job.locale);
+		let message: OutgoingMessage;
+		if (prepared.kind === 'file') message = { content: resultMessage(job), file: prepared.file, components };
+		else if (urls.length > 1) {
+			// Too large once joined: each part's own link, in order (the last part's alone would be a fragment).
+			message = { content: resultMessage(job, { partsTooLarge: { count: urls.length, bytes: prepared.bytes ?? 0, limit: job.uploadLimit } }), embeds: partLinks(urls), components };
+		} else {
+			message = { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }), components };
+		}
 		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
 		let voiceUrl: string | undefined;
 		if (job.request.voiceMessage && prepared.kind === 'file') {
 			voiceUrl = await postAsVoiceMessage(job, prepared.file.data, jobLog, signal);
 			if (voiceUrl) {
 				// The reply points to the voice message instead of carrying the audio twice.
-				message = { content: resultMessage(job, { voiceMessageUrl: voiceUrl }), components: resultButtons(job.id, job.locale) };
+				message = { content: resultMessage(job, { voiceMessageUrl: voiceUrl }), components };
 			}
 		}
 		const delivered = await delivery.finish(job, message);

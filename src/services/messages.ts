@@ -1,4 +1,4 @@
-import { escapeMarkdown, time, TimestampStyles, userMention } from 'discord.js';
+import { escapeMarkdown, time, TimestampStyles, userMention, type APIEmbed } from 'discord.js';
 import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
 import type { LanguageCode } from './languages.js';
 import type { LanguageSource } from './settings.js';
@@ -81,7 +81,12 @@ export function speakerHint(seconds: number | undefined, locale?: string): strin
 
 export function resultMessage(
 	job: JobRecord,
-	options: { tooLarge?: { url: string; bytes?: number; limit: number }; voiceMessageUrl?: string } = {},
+	options: {
+		tooLarge?: { url: string; bytes?: number; limit: number };
+		/** A long text's joined audio over the limit: its parts' links follow the message (partLinks). */
+		partsTooLarge?: { count: number; bytes: number; limit: number };
+		voiceMessageUrl?: string;
+	} = {},
 ): string {
 	const locale = job.locale;
 	const lines = [
@@ -95,6 +100,10 @@ export function resultMessage(
 				? t(locale, 'result.linkUnknownSize', { limit: formatBytes(limit, locale), url })
 				: t(locale, 'result.link', { size: formatBytes(bytes, locale), limit: formatBytes(limit, locale), url }),
 		);
+	}
+	if (options.partsTooLarge) {
+		const { count, bytes, limit } = options.partsTooLarge;
+		lines.push(t(locale, 'result.parts', { size: formatBytes(bytes, locale), limit: formatBytes(limit, locale), count }));
 	}
 	if (options.voiceMessageUrl) lines.push(t(locale, 'result.voiceMessage', { url: options.voiceMessageUrl }));
 	const hint = speakerHint(job.request.speakerSeconds, locale);
@@ -138,4 +147,33 @@ export function formatBytes(bytes: number, locale?: string): string {
 	if (bytes >= MiB) return t(locale, 'bytes.mib', { value: formatDecimal(bytes / MiB, bytes % MiB === 0 ? 0 : 1, locale) });
 	if (bytes >= 1024) return t(locale, 'bytes.kib', { value: Math.round(bytes / 1024) });
 	return t(locale, 'bytes.bytes', { value: bytes });
+}
+
+/** Discord's limits on embeds: 4096 characters a description, 6000 in all, 10 a message. */
+const EMBED_DESCRIPTION_MAX = 4_096;
+const EMBEDS_TOTAL_MAX = 6_000;
+
+/**
+ * The links of a long text's parts, numbered in order, as embeds (a message's 2000 characters hold only a
+ * dozen of them). Links past Discord's embed limits are left out; with XTTS's part sizes a 2000-character
+ * text stays well within them.
+ */
+export function partLinks(urls: readonly string[]): APIEmbed[] {
+	const embeds: APIEmbed[] = [];
+	let description = '';
+	let total = 0;
+	for (const [index, url] of urls.entries()) {
+		const link = `${description ? ' · ' : ''}[${index + 1}](${url})`;
+		if (total + link.length > EMBEDS_TOTAL_MAX) break;
+		if (description.length + link.length > EMBED_DESCRIPTION_MAX) {
+			embeds.push({ description });
+			description = `[${index + 1}](${url})`;
+			total += description.length;
+			continue;
+		}
+		description += link;
+		total += link.length;
+	}
+	if (description) embeds.push({ description });
+	return embeds.slice(0, 10);
 }

@@ -85,6 +85,7 @@ export default {
 		result: '🗣️ Geklonte Stimme für {member} · {language}',
 		'result.link': '📎 Die Audiodatei ist {size} groß und damit über dem Upload-Limit von {limit} in diesem Kanal, deshalb hier der Link: {url}',
 		'result.linkUnknownSize': '📎 Die Audiodatei ist größer als das Upload-Limit von {limit} in diesem Kanal, deshalb hier der Link: {url}',
+		'result.parts': '📎 Die zusammengesetzte Audiodatei ist {size} groß und damit über dem Upload-Limit von {limit} in diesem Kanal, deshalb hier ihre {count} Teile der Reihe nach:',
 		'result.voiceMessage': '🔊 Als Sprachnachricht gepostet: {url}',
 		'hint.short': '💡 Deine Sprachprobe ist {seconds} s lang; mit 3–10 s klarer Sprache klingt der Klon ähnlicher.',
 		'hint.long': '💡 Deine Sprachprobe ist {seconds} s lang; 3–10 s klarer Sprache reichen dem Modell.',

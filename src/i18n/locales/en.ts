@@ -35,6 +35,7 @@ export default {
 		result: '🗣️ Cloned voice for {member} · {language}',
 		'result.link': "📎 The audio is {size}, over this channel's {limit} upload limit, so here is the link instead: {url}",
 		'result.linkUnknownSize': "📎 The audio is larger than this channel's {limit} upload limit, so here is the link instead: {url}",
+		'result.parts': "📎 The joined audio is {size}, over this channel's {limit} upload limit, so here are its {count} parts, in order:",
 		'result.voiceMessage': '🔊 Posted as a voice message: {url}',
 		'hint.short': '💡 Your voice sample is {seconds} s long; 3–10 s of clear speech gives a closer clone.',
 		'hint.long': '💡 Your voice sample is {seconds} s long; 3–10 s of clear speech is all the model needs.',

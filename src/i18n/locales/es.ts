@@ -85,6 +85,7 @@ export default {
 		result: '🗣️ Voz clonada para {member} · {language}',
 		'result.link': '📎 El audio ocupa {size}, más que el límite de subida de {limit} de este canal, así que aquí tienes el enlace: {url}',
 		'result.linkUnknownSize': '📎 El audio supera el límite de subida de {limit} de este canal, así que aquí tienes el enlace: {url}',
+		'result.parts': '📎 El audio unido ocupa {size} y supera el límite de subida de {limit} de este canal, así que aquí tienes sus {count} partes, en orden:',
 		'result.voiceMessage': '🔊 Publicado como mensaje de voz: {url}',
 		'hint.short': '💡 Tu muestra de voz dura {seconds} s; con 3–10 s de habla clara el clon se parece más.',
 		'hint.long': '💡 Tu muestra de voz dura {seconds} s; al modelo le bastan 3–10 s de habla clara.',

@@ -85,6 +85,7 @@ export default {
 		result: '🗣️ Voix clonée pour {member} · {language}',
 		'result.link': '📎 L’audio fait {size}, au-delà de la limite d’envoi de {limit} de ce salon ; voici donc le lien : {url}',
 		'result.linkUnknownSize': '📎 L’audio dépasse la limite d’envoi de {limit} de ce salon ; voici donc le lien : {url}',
+		'result.parts': '📎 L’audio assemblé fait {size} et dépasse la limite d’envoi de {limit} de ce salon ; voici donc ses {count} parties, dans l’ordre :',
 		'result.voiceMessage': '🔊 Publié en message vocal : {url}',
 		'hint.short': '💡 Ton échantillon de voix dure {seconds} s ; 3 à 10 s de parole claire donnent un clone plus fidèle.',
 		'hint.long': '💡 Ton échantillon de voix dure {seconds} s ; 3 à 10 s de parole claire suffisent au modèle.',

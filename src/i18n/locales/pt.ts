@@ -85,6 +85,7 @@ export default {
 		result: '🗣️ Voz clonada para {member} · {language}',
 		'result.link': '📎 O áudio tem {size}, acima do limite de envio de {limit} deste canal, então aqui está o link: {url}',
 		'result.linkUnknownSize': '📎 O áudio passa do limite de envio de {limit} deste canal, então aqui está o link: {url}',
+		'result.parts': '📎 O áudio juntado tem {size} e passa do limite de envio de {limit} deste canal, então aqui estão as suas {count} partes, em ordem:',
 		'result.voiceMessage': '🔊 Publicado como mensagem de voz: {url}',
 		'hint.short': '💡 Sua amostra de voz tem {seconds} s; 3–10 s de fala clara deixam o clone mais parecido.',
 		'hint.long': '💡 Sua amostra de voz tem {seconds} s; 3–10 s de fala clara são tudo de que o modelo precisa.',
