@@ -135,8 +135,27 @@ describe('/clone happy path', () => {
 		expect(final.files).toHaveLength(0);
 		const mediaUrl = `${h.xtts.origin}/media/${h.xtts.lastJobId()}/output.ext`;
 		expect(contentOf(final)).toContain(`The audio is 188 KiB, over this channel's 100 KiB upload limit, so here is the link instead: ${mediaUrl}`);
-		// The cap held while streaming: the bot never read the whole file.
+		// Refused on its announced size: one request, and not a byte of it kept.
 		expect(h.xtts.mediaRequests()).toHaveLength(1);
+	});
+
+	it('a streamed output with no announced size is cut off at the upload limit, never read whole', async () => {
+		const output = Buffer.concat([makeWav({ seconds: 1, sampleRate: 24_000 }), Buffer.alloc(16 * 1024 * 1024)]); // 16 MiB
+		h.xtts.nextJob = { script: ['COMPLETED'], media: output, chunkedMedia: true };
+		const final = await h.clone({ file: makeWav({ seconds: 4 }), extra: { attachmentSizeLimit: 100 * 1024 } }).edit(isFinal);
+
+		expect(final.files).toHaveLength(0);
+		expect(contentOf(final)).toContain("The audio is larger than this channel's 100 KiB upload limit, so here is the link instead:");
+		// The fake could hand the socket only what the bot read, plus what the kernel's buffers hold.
+		expect(h.xtts.jobs.get(h.xtts.lastJobId()!)!.mediaBytesSent).toBeLessThan(output.length / 4);
+	});
+
+	it('the media download failing: a message saying the audio was made but could not be fetched', async () => {
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		h.xtts.failNextMedia({ kind: 'drop' }, { kind: 'drop' }, { kind: 'drop' }, { kind: 'drop' }, { kind: 'drop' });
+		const final = await h.clone({ file: makeWav({ seconds: 4 }) }).edit(isFinal);
+		expect(contentOf(final)).toContain('the bot could not fetch it from the voice service');
+		expect(contentOf(final)).toMatch(/Reference: `[\w-]{12}`/);
 	});
 });
 

@@ -65,10 +65,15 @@ export interface FakeJobOptions {
    * Default: makeWav() (0.5 s of 16 kHz mono 16-bit 440 Hz tone).
    */
   media?: Buffer | ((index: number) => Buffer);
+  /** Serve the media in chunks without a Content-Length (chunked transfer), as a CDN streaming it may. */
+  chunkedMedia?: boolean;
 }
 
 export interface FakeJob {
   id: string;
+  chunkedMedia?: boolean;
+  /** Media bytes handed to the socket so far (all downloads of this job). */
+  mediaBytesSent: number;
   script: XttsStatus[];
   /** Number of status polls answered for this job. */
   polls: number;
@@ -387,6 +392,8 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
       status: 'QUEUED',
       error: opts.error,
       media: (typeof opts.media === 'function' ? opts.media(jobs.size) : opts.media) ?? defaultMedia,
+      ...(opts.chunkedMedia ? { chunkedMedia: true } : {}),
+      mediaBytesSent: 0,
       webhookUrl: webhookUrl as string | undefined,
       eventsFilter: (input['webhook_events_filter'] ?? undefined) as string[] | undefined,
       createdAt: now,
@@ -409,9 +416,26 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
     const media = job.media;
     const answer = (): void => {
       res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', String(media.length));
+      if (!job.chunkedMedia) {
+        res.setHeader('Content-Length', String(media.length));
+        res.writeHead(200);
+        job.mediaBytesSent += media.length;
+        res.end(media); // node drops the body for HEAD
+        return;
+      }
+      // 16 KiB at a time, each only once the socket took the last: a client that stops reading stops it.
       res.writeHead(200);
-      res.end(media); // node drops the body for HEAD
+      let offset = 0;
+      const more = (): void => {
+        while (offset < media.length && !res.destroyed) {
+          const chunk = media.subarray(offset, offset + 16 * 1024);
+          offset += chunk.length;
+          job.mediaBytesSent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        if (!res.destroyed) res.end();
+      };
+      more();
     };
     if (mediaDelayMs <= 0) {
       answer();
