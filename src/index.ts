@@ -14,7 +14,10 @@ try {
 	process.exit(1);
 }
 
-const logger = createLogger({ level: config.logLevel, secrets: [config.discord.token, config.xtts.apiKey, ...urlPassword(config.storeUrl)] });
+const logger = createLogger({
+	level: config.logLevel,
+	secrets: [config.discord.token, config.xtts.apiKey, ...urlPassword(config.storeUrl), ...(config.webhook?.secret ? [config.webhook.secret] : [])],
+});
 const bot = await createBot({ config, logger }).catch((error: unknown) => {
 	logger.fatal({ err: error }, 'could not start');
 	logger.flush();

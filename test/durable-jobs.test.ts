@@ -245,10 +245,28 @@ describe('webhooks', () => {
 		expect((await post(`/xtts/callback/unknownjob123/${callbackToken(SECRET, 'unknownjob123')}`, completed)).status).toBe(404);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, 'x'.repeat(64 * 1024))).status).toBe(413);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '{not json')).status).toBe(400);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '{}')).status).toBe(400);
+		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, JSON.stringify({ request_id: job.xtts!.requestId, status: 'DANCING' }))).status).toBe(400);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '', 'GET')).status).toBe(405);
 
 		expect((await jobRecord())?.state).toBe('submitted');
 		expect(run.webhookRequests().filter((request) => request.files.length > 0)).toHaveLength(0);
+	});
+
+	it('two final callbacks at once while the job is waiting: one delivery', async () => {
+		const { base } = await webhookHarness();
+		const { run, job } = await submittedJob();
+		const id = h.xtts.lastJobId()!;
+		// The API's own callback and a copy of it, arriving together.
+		const body = JSON.stringify({ request_id: id, status: 'COMPLETED', error: null, output: { media_url: [`${h.xtts.origin}/media/${id}/output.ext`], media_type: 'application/octet-stream' } });
+		const url = `${base}/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`;
+		const [, copy] = await Promise.all([h.xtts.setStatus(id, 'COMPLETED'), fetch(url, { method: 'POST', body })]);
+		expect(copy.status).toBe(200);
+		expect(h.xtts.webhookDeliveries.map((delivery) => delivery.status)).toEqual([200]);
+		await run.edit(isFinal);
+		await h.bot.runner.settled(job.id);
+		expect(finalUploads()).toHaveLength(1);
+		expect(h.xtts.mediaRequests()).toHaveLength(1);
 	});
 
 	it('duplicate callbacks are harmless: one delivery', async () => {

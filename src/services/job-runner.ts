@@ -63,7 +63,7 @@ export interface JobRunner {
 	 * A callback from the API: 'taken'; 'unknown' for no such job; 'elsewhere' for an unfinished job this
 	 * process isn't running (another process sharing the store, or not resumed yet).
 	 */
-	notify(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere'>;
+	notify(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere' | 'invalid'>;
 	/**
 	 * Stops tracking (jobs stay in the store for the next start) and waits for the runs to settle; a generate
 	 * request still on the wire gets `graceMs` to come back (it may be charged) before it is abandoned.
@@ -187,7 +187,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		tracked.get(job.id)!.cancel = cancel;
 		const linked = linkedSignal(shutdown.signal, cancel.signal);
 		const { signal } = linked;
-		const holdsSlot = job.state === 'recorded' || job.state === 'submitting' || job.state === 'submitted';
+		// A job at the API (or about to be) counts against MAX_JOBS_IN_FLIGHT; one resumed while delivering a part
+		// starts counting when it sends its next part.
+		let holdsSlot = job.state === 'recorded' || job.state === 'submitting' || job.state === 'submitted';
 		if (holdsSlot) atApi++;
 		try {
 			if (job.state === 'submitting') {
@@ -199,6 +201,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				if (job.state === 'recorded') {
 					// Stopping: a job not sent yet stays `recorded`, to be sent by the next start.
 					if (shutdown.signal.aborted) throw shutdown.signal.reason;
+					if (!holdsSlot) {
+						holdsSlot = true;
+						atApi++;
+					}
 					job = await submit(job, jobLog, cancel.signal);
 				}
 				if (shutdown.signal.aborted) throw shutdown.signal.reason;
@@ -551,15 +557,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		},
 
 		async notify(jobId, body) {
+			// Not a status body at all (no documented status): nothing to act on, and the sender should know.
+			const status = parseStatusBody(body, '');
+			if (!status) return 'invalid';
 			const entry = tracked.get(jobId);
 			if (!entry) {
 				const job = await jobs.get(jobId);
 				if (!job) return 'unknown';
 				return UNFINISHED_STATES.has(job.state) ? 'elsewhere' : 'taken';
 			}
-			const status = parseStatusBody(body, '');
 			const earlierPart = entry.job.parts?.some((part, index) => index !== (entry.job.partIndex ?? 0) && part.requestId === status?.requestId);
-			if (!status || !status.requestId || earlierPart) {
+			if (!status.requestId || earlierPart) {
 				log.debug({ jobId }, 'callback is not about the current request of this job; ignored');
 				return 'taken';
 			}

@@ -23,8 +23,11 @@ export function callbackUrl(publicUrl: string, secret: string, jobId: string): s
 }
 
 export interface CallbackHandler {
-	/** 'taken' (200), 'unknown' job (404), or 'elsewhere': a job this process can't act on now (503, worth retrying). */
-	(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere'>;
+	/**
+	 * 'taken' (200), 'unknown' job (404), 'invalid': not a status body (400), or 'elsewhere': a job this process
+	 * can't act on now (503, worth retrying).
+	 */
+	(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere' | 'invalid'>;
 }
 
 export interface HealthReport {
@@ -79,6 +82,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 		}
 		if (!body || typeof body !== 'object' || Array.isArray(body)) return send(response, 400, { error: 'body is not a JSON object' });
 		const outcome = await options.onCallback(jobId, body);
+		if (outcome === 'invalid') return send(response, 400, { error: 'body is not a status' });
 		if (outcome === 'unknown') return send(response, 404, { error: 'unknown job' });
 		// The slow safety poll of the process running the job covers it if the API doesn't retry.
 		if (outcome === 'elsewhere') return send(response, 503, { error: 'job not running here' }, { 'retry-after': '5' });
