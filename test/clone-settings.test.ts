@@ -163,7 +163,11 @@ describe('language without settings', () => {
 	});
 
 	it('in DMs only the option, the locale and English apply', async () => {
-		const dm = await cloneIn(h, '1180000000000000999', { guildId: null, locale: 'de' });
+		// Settings that would apply in a server, on the very channel id the DM has: they must not.
+		const dmChannel = '1180000000000000999';
+		await h.bot.settings.setLanguage(DEFAULT_GUILD_ID, null, 'it', MOD);
+		await h.bot.settings.setLanguage(DEFAULT_GUILD_ID, dmChannel, 'fr', MOD);
+		const dm = await cloneIn(h, dmChannel, { guildId: null, locale: 'de' });
 		expect(dm.language).toBe('de');
 		expect(dm.content).toContain('Deutsch — deine Discord-Sprache');
 	});
