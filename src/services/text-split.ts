@@ -33,6 +33,8 @@ export const LANGUAGE_CHAR_LIMITS: Record<LanguageCode, number> = {
 	zh: 82,
 	hu: 224,
 	ko: 95,
+	// XTTS gives no figure for Hindi. Its neighbours here in kind, the languages written with letters (not
+	// syllable blocks or ideographs, whose every character carries far more speech), allow 166 at the least.
 	hi: 166,
 };
 
