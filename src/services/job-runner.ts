@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { setMaxListeners } from 'node:events';
 import { linkedSignal } from './abort.js';
 import type { AudioPreparer } from './output-audio.js';
 import type { Clock } from './clock.js';
@@ -118,6 +119,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const shutdown = new AbortController();
 	/** Aborts even a generate request on the wire, once shutdown's grace is over. */
 	const hardStop = new AbortController();
+	// Every running job listens to both (and lets go when it ends): thousands at once are expected, not a leak.
+	setMaxListeners(0, shutdown.signal, hardStop.signal);
 	let atApi = 0;
 	let balancePausedUntil = 0;
 	let refreshTimer: ReturnType<typeof setTimeout> | undefined;
