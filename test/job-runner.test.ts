@@ -8,6 +8,7 @@ import type { JobRecord, JobStore } from '../src/services/job-store.js';
 import { createAudioPreparer } from '../src/services/output-audio.js';
 import { createXttsClient } from '../src/services/xtts-client.js';
 import { startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
+import { jobRecord } from './helpers/jobs.js';
 
 /** Polling cadence and the deadline, on the real timer functions driven by vitest's fake timers. */
 
@@ -49,22 +50,7 @@ function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
 	};
 }
 
-function newJob(now: number): JobRecord {
-	return {
-		v: 1,
-		id: 'cadence-job-1',
-		state: 'recorded',
-		createdAt: now,
-		updatedAt: now,
-		interaction: { id: '1', applicationId: '2', token: 'tok', createdAt: now },
-		guildId: '3',
-		channelId: '4',
-		requesterId: '5',
-		locale: 'en-US',
-		uploadLimit: 10 * 1024 * 1024,
-		request: { speakerUrl: 'https://cdn.example/v.wav', speakerName: 'v.wav', text: 'hi', language: 'en', languageSource: 'default', cleanupVoice: false },
-	};
-}
+const newJob = (now: number) => jobRecord({ id: 'cadence-job-1', createdAt: now });
 
 function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery()) {
 	const xtts = createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger });

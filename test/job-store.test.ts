@@ -3,28 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/logger.js';
-import { createJobStore, FINISHED_JOB_TTL_MS, type JobRecord, type JobState } from '../src/services/job-store.js';
+import { createJobStore, FINISHED_JOB_TTL_MS, type JobState } from '../src/services/job-store.js';
 import { createStores, type Stores } from '../src/services/store.js';
+import { jobRecord } from './helpers/jobs.js';
 import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
 
 /** What a restart resumes: every unfinished job and nothing else, however many finished records lie around. */
 
-function job(id: string, state: JobState, createdAt: number): JobRecord {
-	return {
-		v: 1,
-		id,
-		state,
-		createdAt,
-		updatedAt: createdAt,
-		interaction: { id: '1', applicationId: '2', token: 'tok', createdAt },
-		guildId: '3',
-		channelId: '4',
-		requesterId: '5',
-		locale: 'en-US',
-		uploadLimit: 10 * 1024 * 1024,
-		request: { speakerUrl: 'https://cdn.example/v.wav', speakerName: 'v.wav', text: 'hi', language: 'en', languageSource: 'default', cleanupVoice: false },
-	};
-}
+const job = (id: string, state: JobState, createdAt: number) => jobRecord({ id, state, createdAt });
 
 function contract(name: string, open: () => Promise<Stores>) {
 	describe(`job store on ${name}`, () => {
