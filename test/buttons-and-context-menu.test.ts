@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachmentPayload, chatInputPayload, injectInteraction, snowflake, type RecordedDiscordRequest } from './fakes/discord-api.js';
+import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/services/audio-join.js';
 import { createJobStore } from '../src/services/job-store.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
@@ -190,6 +191,11 @@ describe('Again and Delete on a result', () => {
 		const again = click(customIds(result)[0]!, messageOf(result), OTHER);
 		await h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(again.token) && request.files.length > 0);
 
+		// Delete, pressed after the restart by the requester, still removes the result.
+		const remove = click(customIds(result)[1]!, messageOf(result), REQUESTER);
+		await remove.callback();
+		await h.discord.waitForRequest((request) => request.method === 'DELETE' && request.path.includes(remove.token));
+
 		const stale = click('job:again:nosuchjob123', messageOf(result), OTHER);
 		expect((await stale.callback()).json?.data?.content).toContain('This button has expired');
 	});
@@ -219,6 +225,27 @@ describe('"Clone this voice" on a message', () => {
 		const final = await submitted.final();
 		expect(final.files[0]?.filename).toBe('clone.wav');
 		expect(h.xtts.generateRequests()[0]?.body).toMatchObject({ speaker: url, text: 'Hallo zusammen', language: 'de' });
+	});
+
+	it('as a member would: a voice message, 1200 characters in the form, one audio file of every part in order', async () => {
+		h = await startHarness();
+		const partMedia = (index: number) => makeWav({ seconds: 0.1 * (index + 1), sampleRate: 24_000 });
+		h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'], media: partMedia };
+		const text = 'The quick brown fox jumps over the lazy dog near the riverbank at dawn. '.repeat(17).trim();
+		expect(text.length).toBeGreaterThanOrEqual(1_200);
+		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
+		const menu = contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', durationSecs: 4.2, waveform: 'AAAA', ephemeral: false })]);
+		const modal = await menu.callback();
+		const final = await submitModal(modal.json?.data?.custom_id, text).final();
+
+		const sent = h.xtts.generateRequests().map((request) => request.body as { speaker: string; text: string });
+		expect(sent.length).toBeGreaterThan(1);
+		expect(sent.every((request) => request.speaker === url)).toBe(true);
+		expect(final.files).toHaveLength(1);
+		const joined = parsePcmWav(final.files[0]!.data)!.data;
+		const pause = Buffer.alloc(Math.round((DEFAULT_PAUSE_MS / 1000) * 24_000) * 2);
+		const parts = sent.map((_, index) => parsePcmWav(partMedia(index))!.data);
+		expect(Buffer.compare(joined, Buffer.concat(parts.flatMap((part, index) => (index === 0 ? [part] : [pause, part]))))).toBe(0);
 	});
 
 	it('a message with no audio gets a private explanation', async () => {
