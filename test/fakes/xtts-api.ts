@@ -1,7 +1,7 @@
 /**
- * A loopback fake of the hosted XTTS v2 voice-clone API (gateway.pixazo.ai), following
- * /work/shared/xtts-v2-api.md. It is a real node:http server on 127.0.0.1 (random port) that
- * serves three surfaces from one origin:
+ * A loopback fake of the hosted XTTS v2 voice-clone API (gateway.pixazo.ai), following the provider's
+ * documentation (shared/xtts-v2-api.md beside the project). It is a real node:http server on 127.0.0.1
+ * (random port) that serves three surfaces from one origin:
  *
  *   POST /voice-clone/v1/xtts-v2/generate     → 202 { request_id, status: "QUEUED", polling_url }
  *   GET  /v2/requests/status/{request_id}     → 200 status JSON (each poll advances the job's script)
