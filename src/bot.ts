@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, MessageFlags, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
 import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './commands/index.js';
-import { answerPrivately } from './commands/replies.js';
+import { answerPrivately, replyPrivately } from './commands/replies.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -158,7 +158,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			return;
 		}
 		if (!accepting) {
-			await interaction.reply({ content: refusal.stopping(interaction.locale), flags: MessageFlags.Ephemeral }).catch(() => undefined);
+			await replyPrivately(interaction, refusal.stopping(interaction.locale)).catch(() => undefined);
 			return;
 		}
 		try {

@@ -61,8 +61,9 @@ export interface JobRunner {
 	/** The live record of a job this process runs. */
 	running(jobId: string): JobRecord | undefined;
 	/**
-	 * A callback from the API: 'taken'; 'unknown' for no such job; 'elsewhere' for an unfinished job this
-	 * process isn't running (another process sharing the store, or not resumed yet).
+	 * A callback from the API: 'taken'; 'invalid' for a body that is no status; 'unknown' for no such job;
+	 * 'elsewhere' for an unfinished job this process isn't running (another process sharing the store, or not
+	 * resumed yet).
 	 */
 	notify(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere' | 'invalid'>;
 	/**
@@ -569,7 +570,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				if (!job) return 'unknown';
 				return UNFINISHED_STATES.has(job.state) ? 'elsewhere' : 'taken';
 			}
-			const earlierPart = entry.job.parts?.some((part, index) => index !== (entry.job.partIndex ?? 0) && part.requestId === status?.requestId);
+			const earlierPart = entry.job.parts?.some((part, index) => index !== (entry.job.partIndex ?? 0) && part.requestId === status.requestId);
 			if (!status.requestId || earlierPart) {
 				log.debug({ jobId }, 'callback is not about the current request of this job; ignored');
 				return 'taken';

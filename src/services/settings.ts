@@ -82,9 +82,8 @@ export interface SettingsService {
 	setLimits(guildId: string, changes: Partial<Limits>, by: string): Promise<Limits>;
 	/** The server's limits, its own where set, else the defaults. */
 	limitsFor(guildId: string | null): Promise<Limits>;
-	/** Whether /clone posts voice messages by default in this server. */
+	/** Whether /clone posts voice messages by default in this server (read with voiceMessagesIn). */
 	setVoiceMessages(guildId: string, enabled: boolean, by: string): Promise<void>;
-	voiceMessagesByDefault(guildId: string | null): Promise<boolean>;
 	/** Drops overrides for channels that no longer exist. */
 	forgetChannels(guildId: string, channelIds: readonly string[]): Promise<void>;
 	resolveLanguage(context: LanguageContext): Promise<ResolvedLanguage>;
@@ -205,10 +204,6 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 			await update(guildId, (settings) => {
 				settings.voiceMessages = { enabled, by, at: now().toISOString() };
 			});
-		},
-
-		async voiceMessagesByDefault(guildId) {
-			return voiceMessagesIn(guildId ? await read(guildId) : undefined);
 		},
 
 		async forgetChannels(guildId, channelIds) {
