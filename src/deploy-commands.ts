@@ -1,9 +1,9 @@
 import dotenv from 'dotenv';
 import { REST } from 'discord.js';
-import { commandDefinitions } from './commands/index.js';
+import { commandDefinitions } from './discord/registry.js';
 import { ConfigError, loadDiscordConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { syncCommands } from './services/command-registry.js';
+import { createLogger } from './util/logger.js';
+import { syncCommands } from './discord/command-sync.js';
 
 dotenv.config({ quiet: true });
 

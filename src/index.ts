@@ -1,7 +1,7 @@
 import dotenv from 'dotenv';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './util/logger.js';
 
 dotenv.config({ quiet: true });
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { expect, it } from 'vitest';
-import { linkedSignal } from '../src/services/abort.js';
+import { linkedSignal } from '../src/util/abort.js';
 
 /** The runner's per-job signals: linked to process-long ones without staying attached to them. */
 

@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { wavDurationSeconds } from '../src/services/audio.js';
-import { AudioJoinError, DEFAULT_PAUSE_MS, joinAudio, parsePcmWav } from '../src/services/audio-join.js';
-import { detectFfmpeg, runFfmpeg, transcodeToOpus } from '../src/services/ffmpeg.js';
+import { wavDurationSeconds } from '../src/audio/formats.js';
+import { AudioJoinError, DEFAULT_PAUSE_MS, joinAudio, parsePcmWav } from '../src/audio/join.js';
+import { detectFfmpeg, runFfmpeg, transcodeToOpus } from '../src/audio/ffmpeg.js';
 import { makeWav } from './fakes/xtts-api.js';
 
 const ffmpeg = await detectFfmpeg();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outputFileName, sniffAudio, speakerFormatForFileName, wavDurationSeconds, isAudioContentType } from '../src/services/audio.js';
+import { outputFileName, sniffAudio, speakerFormatForFileName, wavDurationSeconds, isAudioContentType } from '../src/audio/formats.js';
 import { makeWav } from './fakes/xtts-api.js';
 
 describe('sniffAudio', () => {

@@ -11,8 +11,8 @@ import {
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachmentPayload, chatInputPayload, injectInteraction, snowflake, type RecordedDiscordRequest } from './fakes/discord-api.js';
-import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/services/audio-join.js';
-import { createJobStore } from '../src/services/job-store.js';
+import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
+import { createJobStore } from '../src/store/job-store.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
 

@@ -1,8 +1,8 @@
 import { REST, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { commandDefinitions } from '../src/commands/index.js';
-import { silentLogger } from '../src/logger.js';
-import { syncCommands } from '../src/services/command-registry.js';
+import { commandDefinitions } from '../src/discord/registry.js';
+import { silentLogger } from '../src/util/logger.js';
+import { syncCommands } from '../src/discord/command-sync.js';
 import { startFakeDiscord, TEST_BOT_TOKEN, type FakeDiscord } from './fakes/discord-api.js';
 
 const APP = '1180000000000000001';

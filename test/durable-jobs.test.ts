@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, ComponentType, InteractionResponseType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption, type APIInteraction } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createJobStore } from '../src/services/job-store.js';
-import { callbackToken } from '../src/services/webhook-server.js';
+import { createJobStore } from '../src/store/job-store.js';
+import { callbackToken } from '../src/server/http-server.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, injectInteraction, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { download, DownloadError } from '../src/services/http.js';
+import { download, DownloadError } from '../src/util/http.js';
 
 /** Downloads: redirects followed by hand with every hop checked, byte caps, the head only. */
 

@@ -1,11 +1,11 @@
 import { ApplicationCommandType, InteractionResponseType, Locale, MessageFlags, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandDefinitions } from '../src/commands/index.js';
-import { parseLanguage } from '../src/commands/clone-this-voice.js';
+import { commandDefinitions } from '../src/discord/registry.js';
+import { parseLanguage } from '../src/discord/commands/clone-this-voice.js';
 import { commandLocalizationKeys, LANGUAGE_PACKS, languageNameFor, replyLanguage, t, type MessageKey, type Template } from '../src/i18n/index.js';
 import en from '../src/i18n/locales/en.js';
-import { LANGUAGE_CODES } from '../src/services/languages.js';
-import { failureMessage, formatBytes, invalidInput, languageLabel, refusal } from '../src/services/messages.js';
+import { LANGUAGE_CODES } from '../src/xtts/languages.js';
+import { failureMessage, formatBytes, invalidInput, languageLabel, refusal } from '../src/discord/presenter.js';
 import { attachmentPayload, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';

@@ -1,12 +1,12 @@
 import { Agent } from 'undici';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { abortableSleep } from '../src/services/clock.js';
-import type { Delivery, OutgoingMessage } from '../src/services/delivery.js';
-import { createJobRunner, SENDING_NOTICE_MS } from '../src/services/job-runner.js';
-import type { JobRecord, JobStore } from '../src/services/job-store.js';
-import { createAudioPreparer } from '../src/services/output-audio.js';
-import { createXttsClient } from '../src/services/xtts-client.js';
+import { silentLogger } from '../src/util/logger.js';
+import { abortableSleep } from '../src/util/clock.js';
+import type { Delivery, OutgoingMessage } from '../src/discord/delivery.js';
+import { createJobRunner, SENDING_NOTICE_MS } from '../src/jobs/runner.js';
+import type { JobRecord, JobStore } from '../src/store/job-store.js';
+import { createAudioPreparer } from '../src/jobs/prepare-audio.js';
+import { createXttsClient } from '../src/xtts/client.js';
 import { startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
 import { jobRecord } from './helpers/jobs.js';
 

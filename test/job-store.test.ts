@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { createJobStore, FINISHED_JOB_TTL_MS, type JobState } from '../src/services/job-store.js';
-import { createStores, type Stores } from '../src/services/store.js';
+import { silentLogger } from '../src/util/logger.js';
+import { createJobStore, FINISHED_JOB_TTL_MS, type JobState } from '../src/store/job-store.js';
+import { createStores, type Stores } from '../src/store/stores.js';
 import { jobRecord } from './helpers/jobs.js';
 import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
 

@@ -1,6 +1,6 @@
 import { DiscordAPIError } from 'discord.js';
 import { expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/util/logger.js';
 
 const TOKEN = 'MTE4MDAwMDAwMDAwMDAwMDAwMQ.G1a2b3.discord-bot-token-value';
 const KEY = 'xtts-subscription-key-value';

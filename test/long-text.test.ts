@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
-import { wavDurationSeconds } from '../src/services/audio.js';
-import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/services/audio-join.js';
-import { partLinks } from '../src/services/messages.js';
-import { normalizeText, splitText } from '../src/services/text-split.js';
+import { wavDurationSeconds } from '../src/audio/formats.js';
+import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
+import { partLinks } from '../src/discord/presenter.js';
+import { normalizeText, splitText } from '../src/xtts/text-split.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { wavDurationSeconds } from '../src/services/audio.js';
-import { detectFfmpeg } from '../src/services/ffmpeg.js';
+import { wavDurationSeconds } from '../src/audio/formats.js';
+import { detectFfmpeg } from '../src/audio/ffmpeg.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { createSettingsService } from '../src/services/settings.js';
-import { createStores, StoreConfigError, type Stores } from '../src/services/store.js';
+import { silentLogger } from '../src/util/logger.js';
+import { createSettingsService } from '../src/store/settings.js';
+import { createStores, StoreConfigError, type Stores } from '../src/store/stores.js';
 import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
 
 /** The settings service against real stores: a SQLite file in a temp folder and a real local Redis. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LANGUAGE_CODES, type LanguageCode } from '../src/services/languages.js';
-import { LANGUAGE_CHAR_LIMITS, MAX_PART_CHARS, normalizeText, splitText } from '../src/services/text-split.js';
+import { LANGUAGE_CODES, type LanguageCode } from '../src/xtts/languages.js';
+import { LANGUAGE_CHAR_LIMITS, MAX_PART_CHARS, normalizeText, splitText } from '../src/xtts/text-split.js';
 
 /** True when the parts are the normalized text in order, each boundary standing for one space or for nothing. */
 function rejoins(parts: string[], normalized: string): boolean {

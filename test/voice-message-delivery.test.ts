@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ComponentType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectFfmpeg } from '../src/services/ffmpeg.js';
+import { detectFfmpeg } from '../src/audio/ffmpeg.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, injectInteraction } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';

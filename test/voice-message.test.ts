@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectFfmpeg } from '../src/services/ffmpeg.js';
-import { computeWaveform, toVoiceMessage, VoiceMessageError, waveformPoints } from '../src/services/voice-message.js';
+import { detectFfmpeg } from '../src/audio/ffmpeg.js';
+import { computeWaveform, toVoiceMessage, VoiceMessageError, waveformPoints } from '../src/audio/voice-message.js';
 import { makeWav } from './fakes/xtts-api.js';
 
 const ffmpeg = await detectFfmpeg();

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { abortableSleep } from '../src/services/clock.js';
-import { createXttsClient, parseRetryAfter, XttsError, type XttsClient } from '../src/services/xtts-client.js';
+import { silentLogger } from '../src/util/logger.js';
+import { abortableSleep } from '../src/util/clock.js';
+import { createXttsClient, parseRetryAfter, XttsError, type XttsClient } from '../src/xtts/client.js';
 import { makeWav, startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
 
 const KEY = 'test-subscription-key-0123456789';

@@ -1,5 +1,5 @@
 import type { LocalizationMap, RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import { isLanguageCode } from '../services/languages.js';
+import { isLanguageCode } from '../xtts/languages.js';
 import { LANGUAGE_PACKS } from './locales/index.js';
 import type { LanguagePack } from './pack.js';
 import { fill } from './template.js';

@@ -1,4 +1,4 @@
-import { LANGUAGE_CODES, type LanguageCode } from '../services/languages.js';
+import { LANGUAGE_CODES, type LanguageCode } from '../xtts/languages.js';
 import en from './locales/en.js';
 import { LANGUAGE_PACKS } from './locales/index.js';
 import type { LanguagePack, MessageKey, ParamArgs } from './pack.js';

@@ -1,4 +1,4 @@
-import type { LanguageCode } from '../services/languages.js';
+import type { LanguageCode } from '../xtts/languages.js';
 import type en from './locales/en.js';
 
 /**

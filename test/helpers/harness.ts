@@ -4,9 +4,9 @@ import path from 'node:path';
 import { ApplicationCommandOptionType, ComponentType, InteractionType, type APIApplicationCommandInteractionDataOption, type APIInteraction, type Client } from 'discord.js';
 import { createBot, discordClientOptions, type Bot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import type { Clock } from '../../src/services/clock.js';
-import { createStores, type Stores } from '../../src/services/store.js';
+import { createLogger } from '../../src/util/logger.js';
+import type { Clock } from '../../src/util/clock.js';
+import { createStores, type Stores } from '../../src/store/stores.js';
 import { Agent } from 'undici';
 import {
 	attachmentPayload,

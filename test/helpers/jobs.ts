@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from '../../src/services/job-store.js';
+import type { JobRecord, JobState } from '../../src/store/job-store.js';
 
 /** A job's record as the bot writes it, for tests that drive the runner or the store without Discord. */
 export function jobRecord(options: { id?: string; state?: JobState; createdAt?: number } = {}): JobRecord {

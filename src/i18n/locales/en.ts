@@ -1,8 +1,8 @@
-import { LANGUAGES } from '../../services/languages.js';
+import { LANGUAGES } from '../../xtts/languages.js';
 
 /**
  * English: the base language and the fallback for every key another file leaves out. Command names and
- * descriptions in English live in the command definitions themselves (src/commands/*.ts).
+ * descriptions in English live in the command definitions themselves (src/discord/commands/*.ts).
  * Placeholders are `{name}`; the code fills them in (mentions, timestamps and member text already escaped).
  */
 export default {

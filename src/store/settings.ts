@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import { DEFAULT_LANGUAGE, isLanguageCode, languageForLocale, type LanguageCode } from './languages.js';
+import { DEFAULT_LANGUAGE, isLanguageCode, languageForLocale, type LanguageCode } from '../xtts/languages.js';
 
 /**
  * Server and channel language defaults. The only code that knows how they are keyed and shaped in the store.

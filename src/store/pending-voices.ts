@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { SpeakerAttachment } from './speaker-check.js';
+import type { SpeakerAttachment } from '../audio/speaker-check.js';
 
 /**
  * The audio a member picked with "Clone this voice", kept while they fill in the modal. A modal's custom id

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Routes, type REST, type RESTGetAPIApplicationCommandsResult, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * Registers the command definitions with Discord: in one server (instant, for development) or globally.

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
-import { isAudioContentType, sniffAudio, SNIFF_BYTES, speakerFormatForFileName, wavDurationSeconds, type SpeakerFormat } from './audio.js';
-import { download } from './http.js';
-import { invalidInput } from './messages.js';
+import { isAudioContentType, sniffAudio, SNIFF_BYTES, speakerFormatForFileName, wavDurationSeconds, type SpeakerFormat } from './formats.js';
+import { download } from '../util/http.js';
+import { invalidInput } from '../discord/presenter.js';
 
 /**
  * Checks a member's speaker file before anything is spent at the API: the content type, the extension

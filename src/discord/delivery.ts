@@ -10,9 +10,9 @@ import {
 	type RawFile,
 	userMention,
 } from 'discord.js';
-import type { Logger } from '../logger.js';
-import { runningButtons } from './job-buttons.js';
-import type { JobRecord } from './job-store.js';
+import type { Logger } from '../util/logger.js';
+import { runningButtons } from './components/job-buttons.js';
+import type { JobRecord } from '../store/job-store.js';
 
 /**
  * What the member sees of a job: progress edits of the deferred reply, then the result or the failure.

@@ -9,13 +9,13 @@ import {
 	type ModalSubmitInteraction,
 	type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
-import { localizeCommand, parseLanguageName, t } from '../i18n/index.js';
-import { speakerFormatForFileName } from '../services/audio.js';
-import { LANGUAGE_CODES, type LanguageCode } from '../services/languages.js';
-import { checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
-import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
-import { replyPrivately } from './replies.js';
-import type { CommandContext } from './types.js';
+import { localizeCommand, parseLanguageName, t } from '../../i18n/index.js';
+import { speakerFormatForFileName } from '../../audio/formats.js';
+import { LANGUAGE_CODES, type LanguageCode } from '../../xtts/languages.js';
+import { checkSpeakerMetadata, type SpeakerAttachment } from '../../audio/speaker-check.js';
+import { MAX_TEXT_LENGTH, startClone } from '../clone-request.js';
+import { replyPrivately } from '../replies.js';
+import type { CommandContext } from '../context.js';
 
 /**
  * "Clone this voice": a message context-menu command. On a message with audio (including Discord voice

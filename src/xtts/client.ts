@@ -1,10 +1,10 @@
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
-import { describeNetworkError, download, DownloadError, headerValue } from './http.js';
+import type { Logger } from '../util/logger.js';
+import { describeNetworkError, download, DownloadError, headerValue } from '../util/http.js';
 import type { LanguageCode } from './languages.js';
-import { linkedSignal } from './abort.js';
-import { abortableSleep, type Sleep } from './clock.js';
+import { linkedSignal } from '../util/abort.js';
+import { abortableSleep, type Sleep } from '../util/clock.js';
 
 /**
  * The hosted XTTS v2 API, exactly as ../shared/xtts-v2-api.md documents it, and nothing Discord-specific.

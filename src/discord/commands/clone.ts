@@ -3,11 +3,11 @@ import {
 	ApplicationIntegrationType,
 	InteractionContextType,
 } from 'discord.js';
-import { localizeCommand } from '../i18n/index.js';
-import { SPEAKER_FILE_TYPES } from '../services/audio.js';
-import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
-import { MAX_TEXT_LENGTH, startClone } from './clone-flow.js';
-import type { Command } from './types.js';
+import { localizeCommand } from '../../i18n/index.js';
+import { SPEAKER_FILE_TYPES } from '../../audio/formats.js';
+import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
+import { MAX_TEXT_LENGTH, startClone } from '../clone-request.js';
+import type { Command } from '../context.js';
 
 export const cloneCommand = {
 	// English here; the other languages' names and descriptions come from src/i18n/locales/.

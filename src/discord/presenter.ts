@@ -1,9 +1,9 @@
 import { escapeMarkdown, time, TimestampStyles, userMention, type APIEmbed } from 'discord.js';
 import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
-import type { LanguageCode } from './languages.js';
-import type { LanguageSource } from './settings.js';
-import type { JobRecord } from './job-store.js';
-import type { XttsStatus } from './xtts-client.js';
+import type { LanguageCode } from '../xtts/languages.js';
+import type { LanguageSource } from '../store/settings.js';
+import type { JobRecord } from '../store/job-store.js';
+import type { XttsStatus } from '../xtts/client.js';
 
 /**
  * Every text a member reads is built here, so the wording stays consistent and one place turns an error

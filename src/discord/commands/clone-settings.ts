@@ -13,11 +13,11 @@ import {
 	userMention,
 	type ChatInputCommandInteraction,
 } from 'discord.js';
-import { localizeCommand, languageNameFor, t } from '../i18n/index.js';
-import { LANGUAGE_CHOICES, isLanguageCode } from '../services/languages.js';
-import { languageLabel } from '../services/messages.js';
-import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../services/settings.js';
-import type { Command, CommandContext } from './types.js';
+import { localizeCommand, languageNameFor, t } from '../../i18n/index.js';
+import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
+import { languageLabel } from '../presenter.js';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../../store/settings.js';
+import type { Command, CommandContext } from '../context.js';
 
 /** Channels members can run /clone in (text chat, including the chat of voice and stage channels). */
 const CHAT_CHANNEL_TYPES = [

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
-import { RefusedError, type Admission } from '../services/job-runner.js';
-import type { JobRecord } from '../services/job-store.js';
-import type { LanguageCode } from '../services/languages.js';
-import { LANGUAGE_CHAR_LIMITS, splitText } from '../services/text-split.js';
-import { invalidInput, refusal } from '../services/messages.js';
-import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../services/settings.js';
-import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../services/speaker-check.js';
+import { RefusedError, type Admission } from '../jobs/runner.js';
+import type { JobRecord } from '../store/job-store.js';
+import type { LanguageCode } from '../xtts/languages.js';
+import { LANGUAGE_CHAR_LIMITS, splitText } from '../xtts/text-split.js';
+import { invalidInput, refusal } from './presenter.js';
+import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../store/settings.js';
+import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../audio/speaker-check.js';
 import { answerPrivately, replyPrivately } from './replies.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext } from './context.js';
 
 /**
  * The one pipeline behind /clone, "Clone this voice" and the Again button: check the input (privately,

@@ -1,10 +1,10 @@
 import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
-import { t } from '../i18n/index.js';
-import { parseJobButtonId } from '../services/job-buttons.js';
-import { UNFINISHED_STATES } from '../services/job-store.js';
-import { startClone } from './clone-flow.js';
-import { replyPrivately } from './replies.js';
-import type { CommandContext } from './types.js';
+import { t } from '../../i18n/index.js';
+import { parseJobButtonId } from './job-buttons.js';
+import { UNFINISHED_STATES } from '../../store/job-store.js';
+import { startClone } from '../clone-request.js';
+import { replyPrivately } from '../replies.js';
+import type { CommandContext } from '../context.js';
 
 /** Cancel, Again and Delete under a job's message. Everything they need comes from the job's record. */
 export async function handleJobButton(interaction: ButtonInteraction, context: CommandContext): Promise<boolean> {

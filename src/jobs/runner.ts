@@ -1,15 +1,15 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../util/logger.js';
 import { setMaxListeners } from 'node:events';
-import { linkedSignal } from './abort.js';
-import type { AudioPreparer } from './output-audio.js';
-import type { Clock } from './clock.js';
-import { UndeliverableError, type Delivery, type OutgoingMessage } from './delivery.js';
-import { resultButtons } from './job-buttons.js';
-import { UNFINISHED_STATES, type JobRecord, type JobState, type JobStore } from './job-store.js';
-import type { Ownership } from './ownership.js';
-import type { Limits } from './settings.js';
-import { cancelledMessage, failureMessage, partLinks, progressMessage, queuedMessage, resultMessage, type Failure } from './messages.js';
-import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from './xtts-client.js';
+import { linkedSignal } from '../util/abort.js';
+import type { AudioPreparer } from './prepare-audio.js';
+import type { Clock } from '../util/clock.js';
+import { UndeliverableError, type Delivery, type OutgoingMessage } from '../discord/delivery.js';
+import { resultButtons } from '../discord/components/job-buttons.js';
+import { UNFINISHED_STATES, type JobRecord, type JobState, type JobStore } from '../store/job-store.js';
+import type { Ownership } from '../store/ownership.js';
+import type { Limits } from '../store/settings.js';
+import { cancelledMessage, failureMessage, partLinks, progressMessage, queuedMessage, resultMessage, type Failure } from '../discord/presenter.js';
+import { FINAL_STATUSES, parseStatusBody, XttsError, type JobStatus, type XttsClient } from '../xtts/client.js';
 
 /**
  * A job's life: durable record → (wait for a slot) → submit → track (poll, or webhook + slow poll) → deliver,

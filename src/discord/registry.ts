@@ -1,8 +1,8 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import { cloneSettingsCommand } from './clone-settings.js';
-import { cloneThisVoiceCommand } from './clone-this-voice.js';
-import { cloneCommand } from './clone.js';
-import type { Command } from './types.js';
+import { cloneSettingsCommand } from './commands/clone-settings.js';
+import { cloneThisVoiceCommand } from './commands/clone-this-voice.js';
+import { cloneCommand } from './commands/clone.js';
+import type { Command } from './context.js';
 
 /** The slash commands the bot answers. */
 export const commands: readonly Command[] = [cloneCommand, cloneSettingsCommand];
@@ -12,7 +12,7 @@ export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map
 /** Every definition registered with Discord: the slash commands and the message context menu. */
 export const commandDefinitions: readonly RESTPostAPIApplicationCommandsJSONBody[] = [...commands.map((command) => command.data), cloneThisVoiceCommand.data];
 
-export { cloneThisVoiceCommand, MODAL_PREFIX } from './clone-this-voice.js';
-export { handleJobButton } from './job-buttons.js';
+export { cloneThisVoiceCommand, MODAL_PREFIX } from './commands/clone-this-voice.js';
+export { handleJobButton } from './components/job-button-handler.js';
 
-export type { Command, CommandContext } from './types.js';
+export type { Command, CommandContext } from './context.js';

@@ -1,12 +1,12 @@
 import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { Sleep } from '../services/clock.js';
-import type { JobRunner } from '../services/job-runner.js';
-import type { JobStore } from '../services/job-store.js';
-import type { PendingVoices } from '../services/pending-voices.js';
-import type { SettingsService } from '../services/settings.js';
+import type { Logger } from '../util/logger.js';
+import type { Sleep } from '../util/clock.js';
+import type { JobRunner } from '../jobs/runner.js';
+import type { JobStore } from '../store/job-store.js';
+import type { PendingVoices } from '../store/pending-voices.js';
+import type { SettingsService } from '../store/settings.js';
 
 /** What a command handler may use. Passed in, so a test can build it around loopback servers. */
 export interface CommandContext {

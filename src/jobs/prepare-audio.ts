@@ -1,9 +1,9 @@
-import type { Logger } from '../logger.js';
-import { joinAudio } from './audio-join.js';
-import { outputFileName } from './audio.js';
-import { transcodeToOpus } from './ffmpeg.js';
-import { toVoiceMessage, type VoiceMessage } from './voice-message.js';
-import { XttsError, type XttsClient } from './xtts-client.js';
+import type { Logger } from '../util/logger.js';
+import { joinAudio } from '../audio/join.js';
+import { outputFileName } from '../audio/formats.js';
+import { transcodeToOpus } from '../audio/ffmpeg.js';
+import { toVoiceMessage, type VoiceMessage } from '../audio/voice-message.js';
+import { XttsError, type XttsClient } from '../xtts/client.js';
 
 /**
  * Turns the API's output into what the reply can carry: the file itself when it fits the channel's

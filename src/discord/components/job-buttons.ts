@@ -1,5 +1,5 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
-import { t } from '../i18n/index.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * The buttons on a job's message. Their custom ids carry the job id, and the job's record in the store

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * The bot's persistent state: one keyv namespace per concern, on the backend STORE_URL names.

@@ -1,7 +1,7 @@
 import type Keyv from 'keyv';
-import type { LanguageCode } from './languages.js';
+import type { LanguageCode } from '../xtts/languages.js';
 import type { LanguageSource } from './settings.js';
-import type { XttsStatus } from './xtts-client.js';
+import type { XttsStatus } from '../xtts/client.js';
 
 /**
  * A /clone request's durable record. Written before anything is spent at the API and updated on
