@@ -163,7 +163,13 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 					],
 					resolved: {
 						attachments: {
-							[attachmentId]: attachmentPayload({ id: attachmentId, filename: 'voice.wav', url: fakes.speakerUrl, size: fakes.speakerBytes, contentType: 'audio/x-wav' }),
+							[attachmentId]: attachmentPayload({
+								id: attachmentId,
+								filename: 'voice.wav',
+								url: fakes.speakerUrl,
+								size: fakes.speakerBytes,
+								contentType: 'audio/x-wav',
+							}),
 						},
 					},
 				}),

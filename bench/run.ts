@@ -79,8 +79,14 @@ if (chosen.length === 0) {
 
 /** Runs one scenario in a fresh process (this file with --child) and returns its result. */
 function isolated(name: ScenarioName): Promise<unknown> {
-	const forwarded = process.argv.slice(2).filter((arg, index, all) => arg !== '--scenario' && all[index - 1] !== '--scenario' && !arg.startsWith('--scenario='));
-	const child = fork(fileURLToPath(import.meta.url), [...forwarded, '--scenario', name, '--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+	const forwarded = process.argv
+		.slice(2)
+		.filter((arg, index, all) => arg !== '--scenario' && all[index - 1] !== '--scenario' && !arg.startsWith('--scenario='));
+	const child = fork(fileURLToPath(import.meta.url), [...forwarded, '--scenario', name, '--child'], {
+		execArgv: ['--import', 'tsx'],
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+		serialization: 'advanced',
+	});
 	return new Promise((resolve, reject) => {
 		let result: unknown;
 		child.on('message', (message) => (result = message));
@@ -101,14 +107,23 @@ if (values.child) {
 		process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 	}
 	const seconds = (Date.now() - started) / 1000;
-	const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, platform: `${process.platform} ${process.arch}` };
+	const machine = {
+		cores: availableParallelism(),
+		cpu: cpus()[0]?.model ?? 'unknown',
+		memoryGiB: Math.round(totalmem() / 1024 ** 3),
+		node: process.version,
+		platform: `${process.platform} ${process.arch}`,
+	};
 	const table = rows(results);
 	console.log(`\n${markdownTable(table)}\n`);
 	console.log(`${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}; ${seconds.toFixed(0)} s in all.`);
-	console.log('Figures are for the bot\'s own process: the XTTS and Discord fakes run in a separate process (bench/fakes-process.ts).');
+	console.log("Figures are for the bot's own process: the XTTS and Discord fakes run in a separate process (bench/fakes-process.ts).");
 	console.log(`The bot runs with its defaults but: ${BOT_OVERRIDES}.`);
 	const failed = table.filter((row) => row.ok === false);
 	if (failed.length > 0) console.log(`Targets missed: ${failed.map((row) => `${row.scenario} — ${row.figure.split(' (')[0]}`).join('; ')}`);
-	await writeFile(values.out, `${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, options, botOverrides: BOT_OVERRIDES, results, rows: table }, null, 2)}\n`);
+	await writeFile(
+		values.out,
+		`${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, options, botOverrides: BOT_OVERRIDES, results, rows: table }, null, 2)}\n`,
+	);
 	console.log(`Results written to ${values.out}`);
 }

@@ -159,11 +159,16 @@ export async function deliveryScenario(o: BenchOptions): Promise<DeliveryResult>
 
 	// Polling on the real clock: each job completes at a random moment of the poll cycle (1 s + 0–2 cadences after submit).
 	const polling = await withRig(
-		{ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], mediaBytes: o.deliveryBytes, completeAfterMs: 1_000, completeJitterMs: 2 * o.cadenceMs } },
+		{
+			env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) },
+			fakes: { script: ['QUEUED'], mediaBytes: o.deliveryBytes, completeAfterMs: 1_000, completeJitterMs: 2 * o.cadenceMs },
+		},
 		async (rig) => {
 			const traces = rig.clone(o.deliveryJobs);
 			await rig.waitFor(all(traces, isSettled), 1_000 + 4 * o.cadenceMs + 60_000, 'every polled job to be delivered');
-			const latencies = traces.flatMap((trace) => (trace.uploads[0] !== undefined && trace.completedAt !== undefined ? [trace.uploads[0] - trace.completedAt] : []));
+			const latencies = traces.flatMap((trace) =>
+				trace.uploads[0] !== undefined && trace.completedAt !== undefined ? [trace.uploads[0] - trace.completedAt] : [],
+			);
 			return { jobs: o.deliveryJobs, lost: lostOf(traces), ...summarize(latencies) };
 		},
 	);

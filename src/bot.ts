@@ -90,7 +90,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	// On the embedded SQLite file this process is the only writer: settings are held in memory.
 	const settings = createSettingsService({ store: stores.settings, exclusive: stores.backend === 'sqlite' });
 	const ffmpegPath = options.ffmpegPath === undefined ? await detectFfmpeg() : (options.ffmpegPath ?? undefined);
-	logger.info({ ffmpeg: Boolean(ffmpegPath) }, ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links');
+	logger.info(
+		{ ffmpeg: Boolean(ffmpegPath) },
+		ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links',
+	);
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
 	const jobStore = createJobStore(stores);
@@ -146,7 +149,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		if (interaction.isModalSubmit() && interaction.customId.startsWith(MODAL_PREFIX)) {
 			return { name: 'clone-voice-modal', run: () => cloneThisVoiceCommand.submit(interaction, context) };
 		}
-		if (interaction.isButton()) return { name: `button:${interaction.customId.split(':').slice(0, 2).join(':')}`, run: () => handleJobButton(interaction, context) };
+		if (interaction.isButton())
+			return { name: `button:${interaction.customId.split(':').slice(0, 2).join(':')}`, run: () => handleJobButton(interaction, context) };
 		return undefined;
 	}
 
@@ -185,7 +189,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	async function health(): Promise<HealthReport> {
 		const gateway = client.isReady();
 		const store = await stores.ping();
-		return { ok: gateway && store && accepting, gateway: gateway ? 'connected' : 'disconnected', store: store ? 'reachable' : 'unreachable', jobs: { inFlight: runner.inFlight, queued: runner.queued }, accepting };
+		return {
+			ok: gateway && store && accepting,
+			gateway: gateway ? 'connected' : 'disconnected',
+			store: store ? 'reachable' : 'unreachable',
+			jobs: { inFlight: runner.inFlight, queued: runner.queued },
+			accepting,
+		};
 	}
 
 	return {
@@ -232,7 +242,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			const resumed = await runner.resume();
 			// Jobs of a process that died while sharing the store are adopted once its lease lapses.
 			if (stores.backend === 'redis') {
-				adoptTimer = setInterval(() => void runner.resume().catch((error: unknown) => logger.error({ err: error }, 'could not look for orphaned jobs')), 30_000);
+				adoptTimer = setInterval(
+					() => void runner.resume().catch((error: unknown) => logger.error({ err: error }, 'could not look for orphaned jobs')),
+					30_000,
+				);
 				adoptTimer.unref();
 			}
 			logger.info({ resumed, webhooks: Boolean(config.webhook), httpPort: httpServer?.port }, 'ready');

@@ -20,19 +20,19 @@ const httpUrl = (fallback?: string) =>
 		.transform((value) => (value ?? fallback)?.replace(/\/+$/, ''));
 
 const integer = (fallback: number, min: number, max: number) =>
-	optionalString.pipe(
-		z
-			.string()
-			.regex(/^\d+$/, { message: 'must be a whole number' })
-			.transform(Number)
-			.pipe(z.number().int().min(min).max(max))
-			.optional(),
-	).transform((value) => value ?? fallback);
+	optionalString
+		.pipe(z.string().regex(/^\d+$/, { message: 'must be a whole number' }).transform(Number).pipe(z.number().int().min(min).max(max)).optional())
+		.transform((value) => value ?? fallback);
 
-const port = optionalString.pipe(z.string().regex(/^\d+$/, { message: 'must be a port number' }).transform(Number).pipe(z.number().int().min(1).max(65_535)).optional());
+const port = optionalString.pipe(
+	z.string().regex(/^\d+$/, { message: 'must be a port number' }).transform(Number).pipe(z.number().int().min(1).max(65_535)).optional(),
+);
 
 const envSchema = z.object({
-	DISCORD_TOKEN: z.string({ message: 'is required (the bot token from the Developer Portal)' }).trim().min(1, 'is required (the bot token from the Developer Portal)'),
+	DISCORD_TOKEN: z
+		.string({ message: 'is required (the bot token from the Developer Portal)' })
+		.trim()
+		.min(1, 'is required (the bot token from the Developer Portal)'),
 	DISCORD_CLIENT_ID: snowflake,
 	DISCORD_GUILD_ID: snowflake,
 	DISCORD_API_URL: httpUrl(),
@@ -118,10 +118,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Just what registering the commands needs (no XTTS key): for `npm run deploy-commands`. */
 export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Config['discord'] & { clientId: string } {
-	const schema = envSchema.pick({ DISCORD_TOKEN: true, DISCORD_CLIENT_ID: true, DISCORD_GUILD_ID: true, DISCORD_API_URL: true }).refine((value) => value.DISCORD_CLIENT_ID, {
-		message: 'is required to register commands (the application id from the Developer Portal)',
-		path: ['DISCORD_CLIENT_ID'],
-	});
+	const schema = envSchema
+		.pick({ DISCORD_TOKEN: true, DISCORD_CLIENT_ID: true, DISCORD_GUILD_ID: true, DISCORD_API_URL: true })
+		.refine((value) => value.DISCORD_CLIENT_ID, {
+			message: 'is required to register commands (the application id from the Developer Portal)',
+			path: ['DISCORD_CLIENT_ID'],
+		});
 	const value = parseEnv(schema, env);
 	return Object.freeze({ token: value.DISCORD_TOKEN, clientId: value.DISCORD_CLIENT_ID!, guildId: value.DISCORD_GUILD_ID, apiUrl: value.DISCORD_API_URL });
 }

@@ -6,7 +6,10 @@ describe('sniffAudio', () => {
 	it('recognises the formats the API reads from their bytes', async () => {
 		expect((await sniffAudio(makeWav()))?.speakerFormat).toBe('wav');
 		expect((await sniffAudio(Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(600)])))?.speakerFormat).toBe('mp3');
-		expect((await sniffAudio(Buffer.concat([Buffer.from('ID3'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(600)])))?.speakerFormat).toBe('mp3');
+		expect(
+			(await sniffAudio(Buffer.concat([Buffer.from('ID3'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(600)])))
+				?.speakerFormat,
+		).toBe('mp3');
 		expect((await sniffAudio(Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypM4A '), Buffer.alloc(600)])))?.speakerFormat).toBe('m4a');
 		expect((await sniffAudio(Buffer.concat([Buffer.from('FLV'), Buffer.from([1, 4, 0, 0, 0, 9]), Buffer.alloc(600)])))?.speakerFormat).toBe('flv');
 		const opus = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead'), Buffer.alloc(600)]);

@@ -38,7 +38,10 @@ describe('npm run bench -- --smoke', () => {
 	it('prints the table with every figure and writes it to results.json', () => {
 		const figures = results.rows.map((row) => `${row.scenario}: ${row.figure.split(' (')[0]}`);
 		for (const wanted of ['Acknowledgement', 'Delivery, webhook mode', 'Delivery, polling mode', 'API cost', '3 jobs in flight', 'Throughput']) {
-			expect(figures.some((figure) => figure.startsWith(wanted)), `${wanted} in ${figures.join(' | ')}`).toBe(true);
+			expect(
+				figures.some((figure) => figure.startsWith(wanted)),
+				`${wanted} in ${figures.join(' | ')}`,
+			).toBe(true);
 		}
 		expect(results.rows.every((row) => row.measured !== 'n/a')).toBe(true);
 		for (const row of results.rows) expect(output).toContain(`| ${row.scenario} | ${row.figure} | ${row.measured} |`);

@@ -30,7 +30,14 @@ const OGG_OPUS = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.fr
 
 /** The message a job's reply currently is, as Discord would send it with a component interaction. */
 function messageOf(edit: RecordedDiscordRequest): APIMessage {
-	return { id: snowflake(), channel_id: '1180000000000000200', content: contentOf(edit), components: edit.json?.components ?? [], attachments: [], embeds: [] } as never;
+	return {
+		id: snowflake(),
+		channel_id: '1180000000000000200',
+		content: contentOf(edit),
+		components: edit.json?.components ?? [],
+		attachments: [],
+		embeds: [],
+	} as never;
 }
 
 function customIds(edit: RecordedDiscordRequest): string[] {
@@ -40,7 +47,12 @@ function customIds(edit: RecordedDiscordRequest): string[] {
 /** Clicks a button as `userId` (a real MESSAGE_COMPONENT interaction injected into the bot). */
 function click(customId: string, message: APIMessage, userId: string, permissions = PermissionsBitField.Default.toString()) {
 	const base = chatInputPayload({ commandName: 'unused', user: { id: userId }, memberPermissions: permissions }) as unknown as Record<string, unknown>;
-	const payload = { ...base, type: InteractionType.MessageComponent, data: { custom_id: customId, component_type: ComponentType.Button }, message } as unknown as APIInteraction;
+	const payload = {
+		...base,
+		type: InteractionType.MessageComponent,
+		data: { custom_id: customId, component_type: ComponentType.Button },
+		message,
+	} as unknown as APIInteraction;
 	injectInteraction(h.client, payload);
 	const { id, token } = payload as unknown as { id: string; token: string };
 	return {
@@ -106,7 +118,12 @@ describe('Cancel', () => {
 		const record = await h.bot.runner.settled(jobId).then(() => createJobStore(h.bot.stores).get(jobId));
 		expect(record?.xtts?.requestId).toBe(h.xtts.lastJobId());
 		expect(record?.outcome).toMatchObject({ kind: 'failed', reason: 'cancelled' });
-		expect(run.webhookRequests().map(contentOf).some((content) => content.includes('**Queued**'))).toBe(false);
+		expect(
+			run
+				.webhookRequests()
+				.map(contentOf)
+				.some((content) => content.includes('**Queued**')),
+		).toBe(false);
 		expect(h.xtts.generateRequests()).toHaveLength(1);
 	});
 
@@ -204,8 +221,31 @@ describe('Again and Delete on a result', () => {
 describe('"Clone this voice" on a message', () => {
 	function contextMenu(attachments: ReturnType<typeof attachmentPayload>[]) {
 		const messageId = snowflake();
-		const message = { id: messageId, channel_id: '1180000000000000200', content: '', attachments, embeds: [], components: [], author: { id: OTHER, username: 'someone', discriminator: '0', global_name: null, avatar: null }, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], pinned: false, type: 0, flags: attachments.some((a) => a.waveform) ? MessageFlags.IsVoiceMessage : 0 };
-		return h.command({ commandName: 'Clone this voice', commandType: ApplicationCommandType.Message, targetId: messageId, user: { id: REQUESTER }, resolved: { messages: { [messageId]: message } } as never });
+		const message = {
+			id: messageId,
+			channel_id: '1180000000000000200',
+			content: '',
+			attachments,
+			embeds: [],
+			components: [],
+			author: { id: OTHER, username: 'someone', discriminator: '0', global_name: null, avatar: null },
+			timestamp: new Date().toISOString(),
+			edited_timestamp: null,
+			tts: false,
+			mention_everyone: false,
+			mentions: [],
+			mention_roles: [],
+			pinned: false,
+			type: 0,
+			flags: attachments.some((a) => a.waveform) ? MessageFlags.IsVoiceMessage : 0,
+		};
+		return h.command({
+			commandName: 'Clone this voice',
+			commandType: ApplicationCommandType.Message,
+			targetId: messageId,
+			user: { id: REQUESTER },
+			resolved: { messages: { [messageId]: message } } as never,
+		});
 	}
 
 	const submitModal = (customId: string, text: string, language = '') => h.submitModal({ customId, text, language, userId: REQUESTER });
@@ -214,7 +254,17 @@ describe('"Clone this voice" on a message', () => {
 		h = await startHarness();
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const menu = contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', durationSecs: 4.2, waveform: 'AAAA', ephemeral: false })]);
+		const menu = contextMenu([
+			attachmentPayload({
+				filename: 'voice-message.ogg',
+				url,
+				size: OGG_OPUS.length,
+				contentType: 'audio/ogg',
+				durationSecs: 4.2,
+				waveform: 'AAAA',
+				ephemeral: false,
+			}),
+		]);
 		const modal = await menu.callback();
 		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
 		expect(modal.json?.data?.title).toBe('Clone this voice');
@@ -234,7 +284,17 @@ describe('"Clone this voice" on a message', () => {
 		const text = 'The quick brown fox jumps over the lazy dog near the riverbank at dawn. '.repeat(17).trim();
 		expect(text.length).toBeGreaterThanOrEqual(1_200);
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const menu = contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', durationSecs: 4.2, waveform: 'AAAA', ephemeral: false })]);
+		const menu = contextMenu([
+			attachmentPayload({
+				filename: 'voice-message.ogg',
+				url,
+				size: OGG_OPUS.length,
+				contentType: 'audio/ogg',
+				durationSecs: 4.2,
+				waveform: 'AAAA',
+				ephemeral: false,
+			}),
+		]);
 		const modal = await menu.callback();
 		const final = await submitModal(modal.json?.data?.custom_id, text).final();
 
@@ -250,7 +310,15 @@ describe('"Clone this voice" on a message', () => {
 
 	it('a message with no audio gets a private explanation', async () => {
 		h = await startHarness();
-		const menu = contextMenu([attachmentPayload({ filename: 'cat.png', url: h.discord.addAttachment('cat.png', Buffer.from('png')), size: 3, contentType: 'image/png', ephemeral: false })]);
+		const menu = contextMenu([
+			attachmentPayload({
+				filename: 'cat.png',
+				url: h.discord.addAttachment('cat.png', Buffer.from('png')),
+				size: 3,
+				contentType: 'image/png',
+				ephemeral: false,
+			}),
+		]);
 		const answer = await menu.callback();
 		expect(answer.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
 		expect(answer.json?.data?.content).toContain('This message has no audio to clone');
@@ -258,9 +326,21 @@ describe('"Clone this voice" on a message', () => {
 
 	it('picks the first attachment the voice service can use, and explains before the form when none can', async () => {
 		h = await startHarness();
-		const flac = attachmentPayload({ filename: 'song.flac', url: h.discord.addAttachment('song.flac', Buffer.from('fLaC')), size: 4, contentType: 'audio/flac', ephemeral: false });
+		const flac = attachmentPayload({
+			filename: 'song.flac',
+			url: h.discord.addAttachment('song.flac', Buffer.from('fLaC')),
+			size: 4,
+			contentType: 'audio/flac',
+			ephemeral: false,
+		});
 		const wav = makeWav({ seconds: 4 });
-		const voice = attachmentPayload({ filename: 'voice.wav', url: h.discord.addAttachment('voice.wav', wav, 'audio/x-wav'), size: wav.length, contentType: 'audio/x-wav', ephemeral: false });
+		const voice = attachmentPayload({
+			filename: 'voice.wav',
+			url: h.discord.addAttachment('voice.wav', wav, 'audio/x-wav'),
+			size: wav.length,
+			contentType: 'audio/x-wav',
+			ephemeral: false,
+		});
 		const modal = await contextMenu([flac, voice]).callback();
 		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
 		h.xtts.nextJob = { script: ['COMPLETED'] };
@@ -276,7 +356,9 @@ describe('"Clone this voice" on a message', () => {
 	it('an unknown language in the modal is refused with the list', async () => {
 		h = await startHarness();
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const modal = await contextMenu([attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', ephemeral: false })]).callback();
+		const modal = await contextMenu([
+			attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', ephemeral: false }),
+		]).callback();
 		const answer = await submitModal(modal.json?.data?.custom_id, 'hi', 'Klingon').callback();
 		expect(answer.json?.data?.content).toContain('is not a language the voice service speaks');
 		expect(h.xtts.requests).toHaveLength(0);

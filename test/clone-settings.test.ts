@@ -173,7 +173,11 @@ describe('language without settings', () => {
 	});
 
 	it('/clone-settings in a DM explains it belongs to a server', async () => {
-		const run = h.command({ commandName: 'clone-settings', guildId: null, options: [{ name: 'show', type: ApplicationCommandOptionType.Subcommand, options: [] } as never] });
+		const run = h.command({
+			commandName: 'clone-settings',
+			guildId: null,
+			options: [{ name: 'show', type: ApplicationCommandOptionType.Subcommand, options: [] } as never],
+		});
 		expect(await privateReply(run)).toContain('run this command in one');
 	});
 });

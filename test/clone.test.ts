@@ -68,7 +68,11 @@ describe('/clone happy path', () => {
 		const run = h.clone({ file: makeWav({ seconds: 4 }) });
 		await run.edit(isFinal);
 
-		const progress = run.webhookRequests().filter((request) => request.method === 'PATCH').map(contentOf).filter((content) => !isFinal(content));
+		const progress = run
+			.webhookRequests()
+			.filter((request) => request.method === 'PATCH')
+			.map(contentOf)
+			.filter((content) => !isFinal(content));
 		expect(progress.map((content) => content.match(/\*\*(\w+)\*\*/)?.[1])).toEqual(['Sending', 'Queued', 'Processing']);
 		expect(progress[1]).toMatch(/Started <t:\d+:R>/);
 	});
@@ -78,7 +82,10 @@ describe('/clone happy path', () => {
 		const clock = virtualClock(Date.now(), 'manual');
 		h = await startHarness({ clock });
 		const phases = (run: ReturnType<Harness['clone']>) =>
-			run.webhookRequests().filter((request) => request.method === 'PATCH').map((request) => contentOf(request).match(/\*\*(\w+)\*\*/)?.[1]);
+			run
+				.webhookRequests()
+				.filter((request) => request.method === 'PATCH')
+				.map((request) => contentOf(request).match(/\*\*(\w+)\*\*/)?.[1]);
 
 		h.xtts.nextJob = { script: ['QUEUED'] };
 		const quick = h.clone({ file: makeWav({ seconds: 4 }) });
@@ -115,9 +122,7 @@ describe('/clone happy path', () => {
 	});
 
 	it('accepts a Discord voice message (ogg) and uses its duration for the hint', async () => {
-		const final = await h
-			.clone({ file: OGG_OPUS_BYTES, filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 2.2 })
-			.edit(isFinal);
+		const final = await h.clone({ file: OGG_OPUS_BYTES, filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 2.2 }).edit(isFinal);
 		expect(contentOf(final)).toContain('Your voice sample is 2.2 s long; 3–10 s');
 	});
 
@@ -215,7 +220,10 @@ describe('/clone refuses bad input privately, with no API call', () => {
 	});
 
 	it('a voice message under 1 s (Discord says how long it is)', async () => {
-		await refusedWith(h.clone({ file: makeWav({ seconds: 0.5 }), filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 0.5 }), 'only 0.5 s long');
+		await refusedWith(
+			h.clone({ file: makeWav({ seconds: 0.5 }), filename: 'voice-message.ogg', contentType: 'audio/ogg', durationSecs: 0.5 }),
+			'only 0.5 s long',
+		);
 		expect(h.discord.attachmentRequests()).toHaveLength(0);
 	});
 
@@ -279,7 +287,8 @@ describe('/clone failures end in a message the member understands, and the bot s
 
 	it('400 Model not found: the service is unavailable for now', async () => {
 		await failsWith(
-			() => h.xtts.failNextGenerate({ kind: 'status', status: 400, body: { error: 'Model not found', message: "Model 'xtts-v2-api' not found or is disabled" } }),
+			() =>
+				h.xtts.failNextGenerate({ kind: 'status', status: 400, body: { error: 'Model not found', message: "Model 'xtts-v2-api' not found or is disabled" } }),
 			['The voice service is unavailable right now'],
 		);
 	});

@@ -57,7 +57,22 @@ it('defines the documented options', () => {
 	expect(options.speaker).toMatchObject({ type: 11, required: true });
 	expect(options.text).toMatchObject({ type: 3, required: true, max_length: 2000 });
 	expect((options.language?.choices as { value: string }[]).map((choice) => choice.value)).toEqual([
-		'en', 'es', 'fr', 'de', 'it', 'pt', 'pl', 'tr', 'ru', 'nl', 'cs', 'ar', 'zh', 'hu', 'ko', 'hi',
+		'en',
+		'es',
+		'fr',
+		'de',
+		'it',
+		'pt',
+		'pl',
+		'tr',
+		'ru',
+		'nl',
+		'cs',
+		'ar',
+		'zh',
+		'hu',
+		'ko',
+		'hi',
 	]);
 	expect((options.language?.choices as { name: string }[])[3]?.name).toBe('German');
 	expect(options.cleanup_voice).toMatchObject({ type: 5 });

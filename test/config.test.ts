@@ -25,7 +25,12 @@ describe('loadConfig', () => {
 			LOG_LEVEL: 'debug',
 			STORE_URL: 'redis://127.0.0.1:6379/2',
 		});
-		expect(config.discord).toEqual({ token: 'discord-token-value', clientId: '123456789012345678', guildId: '223456789012345678', apiUrl: 'http://127.0.0.1:9999/api' });
+		expect(config.discord).toEqual({
+			token: 'discord-token-value',
+			clientId: '123456789012345678',
+			guildId: '223456789012345678',
+			apiUrl: 'http://127.0.0.1:9999/api',
+		});
 		expect(config.xtts.apiUrl).toBe('http://127.0.0.1:8888');
 		expect(config.xtts.pollIntervalMs).toBe(7_000);
 		expect(config.xtts.jobTimeoutMs).toBe(120_000);

@@ -1,4 +1,12 @@
-import { ApplicationCommandOptionType, ComponentType, InteractionResponseType, InteractionType, MessageFlags, type APIApplicationCommandInteractionDataOption, type APIInteraction } from 'discord.js';
+import {
+	ApplicationCommandOptionType,
+	ComponentType,
+	InteractionResponseType,
+	InteractionType,
+	MessageFlags,
+	type APIApplicationCommandInteractionDataOption,
+	type APIInteraction,
+} from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore } from '../src/store/job-store.js';
 import { callbackToken } from '../src/server/http-server.js';
@@ -8,7 +16,6 @@ import { contentOf, startHarness, virtualClock, type Harness } from './helpers/h
 import { redisAvailable, sparePort, startRedis, startStallingProxy, type RedisServer } from './helpers/redis.js';
 
 /** No request lost: restarts, token expiry, webhooks, limits and shutdown, against the loopback fakes. */
-
 
 let h: Harness;
 afterEach(async () => {
@@ -24,7 +31,9 @@ async function tick(clock: ReturnType<typeof virtualClock>, ms: number, sleepers
 }
 const wav = () => makeWav({ seconds: 4 });
 const finalUploads = () =>
-	h.discord.requests.filter((request) => (request.method === 'PATCH' || request.method === 'POST') && request.files.some((file) => file.filename.startsWith('clone.')));
+	h.discord.requests.filter(
+		(request) => (request.method === 'PATCH' || request.method === 'POST') && request.files.some((file) => file.filename.startsWith('clone.')),
+	);
 
 async function jobRecord(state?: string) {
 	const store = createJobStore(h.bot.stores);
@@ -153,8 +162,20 @@ describe.skipIf(!redisAvailable())('several processes sharing Redis', () => {
 		const jobId = String(progress.json?.components?.[0]?.components?.[0]?.custom_id).split(':')[2]!;
 		const other = await h.another();
 		const base = chatInputPayload({ commandName: 'unused', user: { id: DEFAULT_USER_ID } }) as unknown as Record<string, unknown>;
-		const message = { id: snowflake(), channel_id: DEFAULT_CHANNEL_ID, content: contentOf(progress), components: progress.json?.components ?? [], attachments: [], embeds: [] };
-		const click = { ...base, type: InteractionType.MessageComponent, data: { custom_id: `job:cancel:${jobId}`, component_type: ComponentType.Button }, message } as unknown as APIInteraction & { id: string; token: string };
+		const message = {
+			id: snowflake(),
+			channel_id: DEFAULT_CHANNEL_ID,
+			content: contentOf(progress),
+			components: progress.json?.components ?? [],
+			attachments: [],
+			embeds: [],
+		};
+		const click = {
+			...base,
+			type: InteractionType.MessageComponent,
+			data: { custom_id: `job:cancel:${jobId}`, component_type: ComponentType.Button },
+			message,
+		} as unknown as APIInteraction & { id: string; token: string };
 		injectInteraction(other.client, click);
 		const answer = await h.discord.waitForRequest((request) => request.path === `/interactions/${click.id}/${click.token}/callback`);
 		expect(answer.json?.data?.content).toContain('still in progress');
@@ -237,7 +258,8 @@ describe('webhooks', () => {
 	it('rejects forged, unknown, oversized and malformed callbacks, and changes nothing', async () => {
 		const { base } = await webhookHarness();
 		const { run, job } = await submittedJob();
-		const post = (path: string, body: string, method = 'POST') => fetch(`${base}${path}`, { method, body: method === 'GET' ? null : body, headers: { 'content-type': 'application/json' } });
+		const post = (path: string, body: string, method = 'POST') =>
+			fetch(`${base}${path}`, { method, body: method === 'GET' ? null : body, headers: { 'content-type': 'application/json' } });
 		const completed = JSON.stringify({ request_id: job.xtts!.requestId, status: 'COMPLETED', output: { media_url: ['https://evil.example/x.wav'] } });
 
 		expect((await post(`/xtts/callback/${job.id}/${'A'.repeat(43)}`, completed)).status).toBe(403);
@@ -246,7 +268,9 @@ describe('webhooks', () => {
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, 'x'.repeat(64 * 1024))).status).toBe(413);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '{not json')).status).toBe(400);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '{}')).status).toBe(400);
-		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, JSON.stringify({ request_id: job.xtts!.requestId, status: 'DANCING' }))).status).toBe(400);
+		expect(
+			(await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, JSON.stringify({ request_id: job.xtts!.requestId, status: 'DANCING' }))).status,
+		).toBe(400);
 		expect((await post(`/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`, '', 'GET')).status).toBe(405);
 
 		expect((await jobRecord())?.state).toBe('submitted');
@@ -258,7 +282,12 @@ describe('webhooks', () => {
 		const { run, job } = await submittedJob();
 		const id = h.xtts.lastJobId()!;
 		// The API's own callback and a copy of it, arriving together.
-		const body = JSON.stringify({ request_id: id, status: 'COMPLETED', error: null, output: { media_url: [`${h.xtts.origin}/media/${id}/output.ext`], media_type: 'application/octet-stream' } });
+		const body = JSON.stringify({
+			request_id: id,
+			status: 'COMPLETED',
+			error: null,
+			output: { media_url: [`${h.xtts.origin}/media/${id}/output.ext`], media_type: 'application/octet-stream' },
+		});
 		const url = `${base}/xtts/callback/${job.id}/${callbackToken(SECRET, job.id)}`;
 		const [, copy] = await Promise.all([h.xtts.setStatus(id, 'COMPLETED'), fetch(url, { method: 'POST', body })]);
 		expect(copy.status).toBe(200);
@@ -325,7 +354,11 @@ describe('limits that protect the host', () => {
 		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
 		h.xtts.nextJob = { script: ['QUEUED'] };
 		const options: APIApplicationCommandInteractionDataOption[] = [
-			{ name: 'limits', type: ApplicationCommandOptionType.Subcommand, options: [{ name: 'server_jobs', type: ApplicationCommandOptionType.Integer, value: 2 }] } as never,
+			{
+				name: 'limits',
+				type: ApplicationCommandOptionType.Subcommand,
+				options: [{ name: 'server_jobs', type: ApplicationCommandOptionType.Integer, value: 2 }],
+			} as never,
 		];
 		const saved = await h.command({ commandName: 'clone-settings', options }).callback();
 		expect(saved.json?.data?.content).toContain('✅ Limits saved. Limits: 1 clone at a time per member, 2 per server, 15 s between');

@@ -49,7 +49,10 @@ it('checks the scheme of every hop, not just the first', async () => {
 });
 
 it('refuses more than maxBytes, and reads only the head when asked', async () => {
-	await expect(download(agent, `${origin}/file`, { maxBytes: 9_999, protocols: ['http:'] })).rejects.toMatchObject({ kind: 'too-large', details: { totalBytes: 10_000 } });
+	await expect(download(agent, `${origin}/file`, { maxBytes: 9_999, protocols: ['http:'] })).rejects.toMatchObject({
+		kind: 'too-large',
+		details: { totalBytes: 10_000 },
+	});
 	const head = await download(agent, `${origin}/file`, { maxBytes: 1_000_000, headBytes: 100, protocols: ['http:'] });
 	expect(head.data).toHaveLength(100);
 });

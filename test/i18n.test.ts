@@ -50,7 +50,13 @@ describe('localized command definitions', () => {
 		expect(clone.options!.map((child) => child.name_localizations?.de)).toEqual(['stimme', 'text', 'sprache', 'stimme_bereinigen', 'sprachnachricht']);
 		expect(option(clone, 'text').description_localizations?.de).toBe('Was die Stimme sagen soll');
 		const language = option(clone, 'language');
-		expect(language.choices!.find((choice) => choice.value === 'de')?.name_localizations).toMatchObject({ de: 'Deutsch', fr: 'Allemand', 'es-ES': 'Alemán', 'es-419': 'Alemán', 'pt-BR': 'Alemão' });
+		expect(language.choices!.find((choice) => choice.value === 'de')?.name_localizations).toMatchObject({
+			de: 'Deutsch',
+			fr: 'Allemand',
+			'es-ES': 'Alemán',
+			'es-419': 'Alemán',
+			'pt-BR': 'Alemão',
+		});
 		// English stays the base: names, descriptions and choice labels as before.
 		expect(clone.name).toBe('clone');
 		expect(language.choices!.find((choice) => choice.value === 'de')?.name).toBe('German');
@@ -58,18 +64,36 @@ describe('localized command definitions', () => {
 
 	it('/clone-settings in Spanish, French and Brazilian Portuguese, with the defaults filled in', () => {
 		const settings = definition('clone-settings');
-		expect(option(settings, 'limits', 'member_jobs').name_localizations).toMatchObject({ 'es-ES': 'por_miembro', 'es-419': 'por_miembro', fr: 'par_membre', 'pt-BR': 'por_membro' });
-		expect(option(settings, 'limits', 'cooldown_seconds').description_localizations?.fr).toBe('Secondes d’attente d’un membre entre deux clonages (par défaut 15)');
+		expect(option(settings, 'limits', 'member_jobs').name_localizations).toMatchObject({
+			'es-ES': 'por_miembro',
+			'es-419': 'por_miembro',
+			fr: 'par_membre',
+			'pt-BR': 'por_membro',
+		});
+		expect(option(settings, 'limits', 'cooldown_seconds').description_localizations?.fr).toBe(
+			'Secondes d’attente d’un membre entre deux clonages (par défaut 15)',
+		);
 		expect(option(settings, 'language', 'channel').name_localizations?.de).toBe('kanal');
 		for (const { node } of nodes(settings)) {
-			for (const text of [...Object.values(node.name_localizations ?? {}), ...Object.values(node.description_localizations ?? {})]) expect(text).not.toMatch(/\{\w+\}/);
+			for (const text of [...Object.values(node.name_localizations ?? {}), ...Object.values(node.description_localizations ?? {})])
+				expect(text).not.toMatch(/\{\w+\}/);
 		}
 	});
 
 	it('the "Clone this voice" menu is named in every Discord locale of the supported languages', () => {
 		const menu = definition('Clone this voice');
-		expect(menu.name_localizations).toMatchObject({ 'es-ES': 'Clonar esta voz', 'es-419': 'Clonar esta voz', fr: 'Cloner cette voix', de: 'Diese Stimme klonen', 'pt-BR': 'Clonar esta voz', 'zh-CN': '克隆这个声音', hi: 'यह आवाज़ क्लोन करें' });
-		expect(Object.keys(menu.name_localizations!).sort()).toEqual(['es-ES', 'es-419', 'fr', 'de', 'it', 'pt-BR', 'pl', 'tr', 'ru', 'nl', 'cs', 'zh-CN', 'zh-TW', 'hu', 'ko', 'hi'].sort());
+		expect(menu.name_localizations).toMatchObject({
+			'es-ES': 'Clonar esta voz',
+			'es-419': 'Clonar esta voz',
+			fr: 'Cloner cette voix',
+			de: 'Diese Stimme klonen',
+			'pt-BR': 'Clonar esta voz',
+			'zh-CN': '克隆这个声音',
+			hi: 'यह आवाज़ क्लोन करें',
+		});
+		expect(Object.keys(menu.name_localizations!).sort()).toEqual(
+			['es-ES', 'es-419', 'fr', 'de', 'it', 'pt-BR', 'pl', 'tr', 'ru', 'nl', 'cs', 'zh-CN', 'zh-TW', 'hu', 'ko', 'hi'].sort(),
+		);
 		for (const name of Object.values(menu.name_localizations!)) expect(name.length).toBeLessThanOrEqual(32);
 	});
 
@@ -119,7 +143,11 @@ describe('localized command definitions', () => {
 		const keys = new Set(commandDefinitions.flatMap((command) => commandLocalizationKeys(command as RESTPostAPIApplicationCommandsJSONBody)));
 		for (const pack of LANGUAGE_PACKS) {
 			for (const key of Object.keys(pack.commands ?? {})) expect(keys.has(key), `${pack.tag}: ${key} matches no command`).toBe(true);
-			if (pack.tag !== 'en') expect([...keys].filter((key) => pack.commands?.[key] === undefined), pack.tag).toEqual([]);
+			if (pack.tag !== 'en')
+				expect(
+					[...keys].filter((key) => pack.commands?.[key] === undefined),
+					pack.tag,
+				).toEqual([]);
 		}
 	});
 
@@ -127,7 +155,10 @@ describe('localized command definitions', () => {
 		for (const pack of LANGUAGE_PACKS) {
 			const clone = pack.commands?.['clone.name'];
 			if (!clone || pack.tag === 'en') continue;
-			const texts = [...Object.entries(pack.commands ?? {}).filter(([key]) => key.endsWith('.description')), ...Object.entries(pack.messages ?? {}).filter(([, text]) => typeof text === 'string')];
+			const texts = [
+				...Object.entries(pack.commands ?? {}).filter(([key]) => key.endsWith('.description')),
+				...Object.entries(pack.messages ?? {}).filter(([, text]) => typeof text === 'string'),
+			];
 			for (const [key, text] of texts as [string, string][]) {
 				// `/clone` is the English name; each language's own is in its commands.
 				expect(/\/clone(?![-\w])/.test(text), `${pack.tag} ${key}: ${text}`).toBe(false);
@@ -140,14 +171,20 @@ describe('the message catalogue', () => {
 	it('English defines every key; es, fr, de and pt-BR translate every key with the same placeholders', () => {
 		for (const tag of FULL) {
 			const pack = LANGUAGE_PACKS.find((candidate) => candidate.tag === tag)!;
-			expect(MESSAGE_KEYS.filter((key) => pack.messages?.[key] === undefined), `${tag} is missing`).toEqual([]);
+			expect(
+				MESSAGE_KEYS.filter((key) => pack.messages?.[key] === undefined),
+				`${tag} is missing`,
+			).toEqual([]);
 			for (const key of MESSAGE_KEYS) expect(placeholders(pack.messages?.[key]), `${tag} ${key}`).toEqual(placeholders(en.messages[key]));
 		}
 	});
 
 	it('the other languages name all 16 languages and explicitly fall back to English for replies', () => {
 		for (const pack of LANGUAGE_PACKS) {
-			expect(LANGUAGE_CODES.filter((code) => !pack.languageNames?.[code]), pack.tag).toEqual([]);
+			expect(
+				LANGUAGE_CODES.filter((code) => !pack.languageNames?.[code]),
+				pack.tag,
+			).toEqual([]);
 			for (const key of Object.keys(pack.messages ?? {})) expect(MESSAGE_KEYS, `${pack.tag}: ${key}`).toContain(key);
 			if (!FULL.includes(pack.tag) && pack.tag !== 'en') {
 				expect(pack.messages, `${pack.tag} has no replies yet`).toBeUndefined();
@@ -188,14 +225,18 @@ describe('the message catalogue', () => {
 		expect(formatBytes(1.5 * 1024 * 1024)).toBe('1.5 MiB');
 		expect(refusal.memberBusy(1, 'pt-BR')).toBe('⏳ Você já tem uma clonagem em andamento. Espere ela terminar antes de começar outra.');
 		// A member's text is never read as a placeholder.
-		expect(t('en', 'voice.unknownLanguage', { text: '{codes} $&', codes: 'en' })).toBe('🌐 "{codes} $&" is not a language the voice service speaks. Use one of: en.');
+		expect(t('en', 'voice.unknownLanguage', { text: '{codes} $&', codes: 'en' })).toBe(
+			'🌐 "{codes} $&" is not a language the voice service speaks. Use one of: en.',
+		);
 	});
 
 	it('failure messages keep the reference line in every language', () => {
 		expect(failureMessage({ kind: 'busy' }, { jobId: 'k3Jd9aQ2xZ0p', requestId: 'xtts-v2-api_1' }, 'fr')).toBe(
 			'⏳ Le service vocal est surchargé. Réessaie dans une minute.\nRéférence : `k3Jd9aQ2xZ0p` · requête `xtts-v2-api_1`',
 		);
-		expect(failureMessage({ kind: 'busy' }, { jobId: 'k3Jd9aQ2xZ0p' }, 'ja')).toBe('⏳ The voice service is busy. Please try again in a minute.\nReference: `k3Jd9aQ2xZ0p`');
+		expect(failureMessage({ kind: 'busy' }, { jobId: 'k3Jd9aQ2xZ0p' }, 'ja')).toBe(
+			'⏳ The voice service is busy. Please try again in a minute.\nReference: `k3Jd9aQ2xZ0p`',
+		);
 	});
 
 	it('accepts a language typed in the form by code or by name in any of the bot’s languages', () => {
@@ -288,9 +329,18 @@ describe('/clone end to end in the member’s language', () => {
 			memberPermissions: '32',
 			options: [{ name: 'language', type: 1, options: [{ name: 'language', type: 3, value: 'fr' }] }] as never,
 		});
-		expect((await run.callback()).json?.data?.content).toBe('✅ /klonen spricht jetzt **Französisch** auf diesem Server, außer ein Mitglied wählt eine Sprache oder ein Kanal hat eine eigene.');
-		const limits = h.command({ commandName: 'clone-settings', locale: 'es-ES', memberPermissions: '32', options: [{ name: 'limits', type: 1, options: [] }] as never });
-		expect((await limits.callback()).json?.data?.content).toBe('Límites: 1 clonación a la vez por miembro, 5 por servidor, 15 s entre dos clonaciones de un miembro.');
+		expect((await run.callback()).json?.data?.content).toBe(
+			'✅ /klonen spricht jetzt **Französisch** auf diesem Server, außer ein Mitglied wählt eine Sprache oder ein Kanal hat eine eigene.',
+		);
+		const limits = h.command({
+			commandName: 'clone-settings',
+			locale: 'es-ES',
+			memberPermissions: '32',
+			options: [{ name: 'limits', type: 1, options: [] }] as never,
+		});
+		expect((await limits.callback()).json?.data?.content).toBe(
+			'Límites: 1 clonación a la vez por miembro, 5 por servidor, 15 s entre dos clonaciones de un miembro.',
+		);
 	});
 
 	it('"Clone this voice": the form and its answers in the member’s language', async () => {
@@ -298,14 +348,43 @@ describe('/clone end to end in the member’s language', () => {
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const OGG_OPUS = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead'), Buffer.alloc(600)]);
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const attachments = [attachmentPayload({ filename: 'voice-message.ogg', url, size: OGG_OPUS.length, contentType: 'audio/ogg', durationSecs: 4.2, waveform: 'AAAA', ephemeral: false })];
+		const attachments = [
+			attachmentPayload({
+				filename: 'voice-message.ogg',
+				url,
+				size: OGG_OPUS.length,
+				contentType: 'audio/ogg',
+				durationSecs: 4.2,
+				waveform: 'AAAA',
+				ephemeral: false,
+			}),
+		];
 		const messageId = snowflake();
 		const message = {
-			id: messageId, channel_id: '1180000000000000200', content: '', attachments, embeds: [], components: [],
+			id: messageId,
+			channel_id: '1180000000000000200',
+			content: '',
+			attachments,
+			embeds: [],
+			components: [],
 			author: { id: '1180000000000000812', username: 'someone', discriminator: '0', global_name: null, avatar: null },
-			timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], pinned: false, type: 0, flags: MessageFlags.IsVoiceMessage,
+			timestamp: new Date().toISOString(),
+			edited_timestamp: null,
+			tts: false,
+			mention_everyone: false,
+			mentions: [],
+			mention_roles: [],
+			pinned: false,
+			type: 0,
+			flags: MessageFlags.IsVoiceMessage,
 		};
-		const menu = h.command({ commandName: 'Clone this voice', commandType: ApplicationCommandType.Message, targetId: messageId, locale: 'de', resolved: { messages: { [messageId]: message } } as never });
+		const menu = h.command({
+			commandName: 'Clone this voice',
+			commandType: ApplicationCommandType.Message,
+			targetId: messageId,
+			locale: 'de',
+			resolved: { messages: { [messageId]: message } } as never,
+		});
 		const modal = (await menu.callback()).json?.data;
 		expect(modal?.title).toBe('Diese Stimme klonen');
 		const inputs = modal?.components?.map((row: { components: { label: string; placeholder?: string }[] }) => row.components[0]);
@@ -315,7 +394,9 @@ describe('/clone end to end in the member’s language', () => {
 		const submit = (language: string, customId: string = modal?.custom_id) => h.submitModal({ customId, text: 'Hallo zusammen', language, locale: 'de' });
 
 		const unknown = await submit('Klingonisch').callback();
-		expect(unknown.json?.data?.content).toBe('🌐 „Klingonisch“ ist keine Sprache, die der Sprachdienst spricht. Verwende eine von: en, es, fr, de, it, pt, pl, tr, ru, nl, cs, ar, zh, hu, ko, hi.');
+		expect(unknown.json?.data?.content).toBe(
+			'🌐 „Klingonisch“ ist keine Sprache, die der Sprachdienst spricht. Verwende eine von: en, es, fr, de, it, pt, pl, tr, ru, nl, cs, ar, zh, hu, ko, hi.',
+		);
 		const submitted = submit('Deutsch');
 		expect((await submitted.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
 		expect(contentOf(await submitted.final())).toContain('Deutsch — gewählt');

@@ -124,7 +124,11 @@ it('gives up at the deadline with a timeout message, and stops polling', async (
 
 it('a job resumed after the bot was down past its deadline is looked at once, and delivered if ready', async () => {
 	const { runner: jobs, delivery, jobs: store } = runner(5_000, 20_000);
-	const submitted = await createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger }).submit({ speaker: 'https://cdn.example/v.wav', text: 'hi', language: 'en' });
+	const submitted = await createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger }).submit({
+		speaker: 'https://cdn.example/v.wav',
+		text: 'hi',
+		language: 'en',
+	});
 	await fake.setStatus(submitted.requestId, 'COMPLETED');
 	const longAgo = Date.now() - 60 * 60 * 1000;
 	const job = newJob(longAgo);

@@ -44,7 +44,10 @@ it('a 1200-character text becomes parts spoken in order and joined into one audi
 	expect(wavDurationSeconds(final.files[0]!.data)).toBeCloseTo(expectedSamples.length / 48_000, 3);
 	expect(contentOf(final)).toContain('Cloned voice for');
 	// Progress names the part being spoken.
-	const progress = run.webhookRequests().map(contentOf).filter((content) => content.startsWith('🎙️'));
+	const progress = run
+		.webhookRequests()
+		.map(contentOf)
+		.filter((content) => content.startsWith('🎙️'));
 	expect(progress.some((content) => content.includes(` · part 2/${expectedParts.length}`))).toBe(true);
 	expect(progress.some((content) => content.includes(` · part ${expectedParts.length}/${expectedParts.length}`))).toBe(true);
 });
@@ -87,12 +90,18 @@ it('joined audio over the upload limit (no ffmpeg): the link of every part, in o
 });
 
 it('part links stay within Discord’s embed limits, numbered without a gap', () => {
-	const urls = Array.from({ length: 80 }, (_, index) => `https://pub-0123456789abcdef.r2.dev/v1/xtts-v2-api_019d0000-0000-0000-0000-${String(index).padStart(12, '0')}/output.wav`);
+	const urls = Array.from(
+		{ length: 80 },
+		(_, index) => `https://pub-0123456789abcdef.r2.dev/v1/xtts-v2-api_019d0000-0000-0000-0000-${String(index).padStart(12, '0')}/output.wav`,
+	);
 	const embeds = partLinks(urls);
 	const descriptions = embeds.map((embed) => embed.description ?? '');
 	expect(descriptions.every((description) => description.length <= 4_096)).toBe(true);
 	expect(descriptions.join('').length).toBeLessThanOrEqual(6_000);
-	const numbers = descriptions.join(' · ').match(/\[(\d+)\]/g)!.map((label) => Number(label.slice(1, -1)));
+	const numbers = descriptions
+		.join(' · ')
+		.match(/\[(\d+)\]/g)!
+		.map((label) => Number(label.slice(1, -1)));
 	expect(numbers).toEqual(numbers.map((_, index) => index + 1));
 	expect(descriptions[0]).toContain(`[1](${urls[0]})`);
 });

@@ -73,11 +73,16 @@ function contract(name: string, open: () => Promise<Stores>) {
 			const second = await open();
 			try {
 				// The second connection sees the first one's write while both are open…
-				expect(await createSettingsService({ store: second.settings }).resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toMatchObject({ language: 'fr' });
+				expect(await createSettingsService({ store: second.settings }).resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toMatchObject({
+					language: 'fr',
+				});
 				await first.close();
 				// …and after the first is gone.
 				const third = await open();
-				expect(await createSettingsService({ store: third.settings }).resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toMatchObject({ language: 'fr', source: 'channel' });
+				expect(await createSettingsService({ store: third.settings }).resolveLanguage({ guildId: GUILD, channelId: GERMAN })).toMatchObject({
+					language: 'fr',
+					source: 'channel',
+				});
 				await third.close();
 			} finally {
 				await second.close();
@@ -116,7 +121,10 @@ describe('settings held in memory (the embedded SQLite file, which only this pro
 		expect(await settings.resolveLanguage({ guildId: OTHER_GUILD, channelId: GERMAN, locale: 'ko' })).toEqual({ language: 'ko', source: 'locale' });
 		await expect(settings.setLanguage(GUILD, null, 'it', MOD)).rejects.toThrow();
 		await expect(settings.reset(GUILD, SPANISH)).rejects.toThrow();
-		expect(await settings.get(GUILD)).toMatchObject({ language: { language: 'de' }, channels: { [SPANISH]: { language: 'es' }, [GERMAN]: { language: 'fr' } } });
+		expect(await settings.get(GUILD)).toMatchObject({
+			language: { language: 'de' },
+			channels: { [SPANISH]: { language: 'es' }, [GERMAN]: { language: 'fr' } },
+		});
 
 		// What was written while held is on disk for the next run.
 		const next = await createStores(url(), silentLogger);
@@ -132,7 +140,9 @@ it('keeps the SQLite file in write-ahead-log mode, so readers never wait for a j
 	await stores.close();
 	// Asked of the file by a connection of its own: the mode is the file's, not the bot's connection's.
 	const db = new sqlite3.Database(file);
-	const rows = await new Promise<{ journal_mode: string }[]>((resolve, reject) => db.all('PRAGMA journal_mode', (error, result) => (error ? reject(error) : resolve(result as { journal_mode: string }[]))));
+	const rows = await new Promise<{ journal_mode: string }[]>((resolve, reject) =>
+		db.all('PRAGMA journal_mode', (error, result) => (error ? reject(error) : resolve(result as { journal_mode: string }[]))),
+	);
 	await new Promise((resolve) => db.close(resolve));
 	expect(rows[0]?.journal_mode).toBe('wal');
 });

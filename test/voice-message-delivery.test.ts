@@ -16,8 +16,7 @@ afterEach(async () => {
 });
 
 const isFinal = (content: string) => !content.startsWith('🎙️');
-const voicePost = () =>
-	h.discord.waitForRequest((request) => request.method === 'POST' && request.path === `/channels/${DEFAULT_CHANNEL_ID}/messages`, 10_000);
+const voicePost = () => h.discord.waitForRequest((request) => request.method === 'POST' && request.path === `/channels/${DEFAULT_CHANNEL_ID}/messages`, 10_000);
 
 describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 	it('voice_message:true posts an Ogg/Opus voice message with duration and waveform, and the reply points to it', async () => {
@@ -30,7 +29,18 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 				{ name: 'text', type: ApplicationCommandOptionType.String, value: 'Hello' },
 				{ name: 'voice_message', type: ApplicationCommandOptionType.Boolean, value: true },
 			],
-			resolved: { attachments: { '1': { id: '1', filename: 'voice.wav', url: h.discord.addAttachment('voice.wav', makeWav({ seconds: 4 })), proxy_url: '', size: 128_000, content_type: 'audio/x-wav' } } },
+			resolved: {
+				attachments: {
+					'1': {
+						id: '1',
+						filename: 'voice.wav',
+						url: h.discord.addAttachment('voice.wav', makeWav({ seconds: 4 })),
+						proxy_url: '',
+						size: 128_000,
+						content_type: 'audio/x-wav',
+					},
+				},
+			},
 		});
 		const post = await voicePost();
 		expect(post.json?.flags).toBe(MessageFlags.IsVoiceMessage);
@@ -54,7 +64,12 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
 		const deleteId = (final.json?.components?.[0]?.components as { custom_id: string }[])[1]!.custom_id;
 		const base = chatInputPayload({ commandName: 'unused' }) as unknown as Record<string, unknown>;
-		const click = { ...base, type: InteractionType.MessageComponent, data: { custom_id: deleteId, component_type: ComponentType.Button }, message: { id: '1', channel_id: DEFAULT_CHANNEL_ID, content: '', components: [], attachments: [], embeds: [] } };
+		const click = {
+			...base,
+			type: InteractionType.MessageComponent,
+			data: { custom_id: deleteId, component_type: ComponentType.Button },
+			message: { id: '1', channel_id: DEFAULT_CHANNEL_ID, content: '', components: [], attachments: [], embeds: [] },
+		};
 		injectInteraction(h.client, click as never);
 		await h.discord.waitForRequest((request) => request.method === 'DELETE' && request.path === `/channels/${DEFAULT_CHANNEL_ID}/messages/${voiceMessageId}`);
 	});
@@ -63,9 +78,15 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		h = await startHarness({ ffmpegPath: ffmpeg! });
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const options = [
-			{ name: 'voice-messages', type: ApplicationCommandOptionType.Subcommand, options: [{ name: 'enabled', type: ApplicationCommandOptionType.Boolean, value: true }] },
+			{
+				name: 'voice-messages',
+				type: ApplicationCommandOptionType.Subcommand,
+				options: [{ name: 'enabled', type: ApplicationCommandOptionType.Boolean, value: true }],
+			},
 		] as APIApplicationCommandInteractionDataOption[];
-		expect((await h.command({ commandName: 'clone-settings', options }).callback()).json?.data?.content).toContain('now posts results as voice messages by default');
+		expect((await h.command({ commandName: 'clone-settings', options }).callback()).json?.data?.content).toContain(
+			'now posts results as voice messages by default',
+		);
 		h.clone({ file: makeWav({ seconds: 4 }) });
 		expect((await voicePost()).json?.flags).toBe(MessageFlags.IsVoiceMessage);
 	});

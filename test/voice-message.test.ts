@@ -53,11 +53,23 @@ describe('waveformPoints', () => {
 describe('computeWaveform', () => {
 	it('gives 0 for silence and 255 for full scale', () => {
 		expect([...computeWaveform(pcm(Array(800).fill(0)), 8)]).toEqual(Array(8).fill(0));
-		expect([...computeWaveform(pcm(Array(800).fill(0).map((_, i) => (i % 2 ? 32767 : -32768))), 4)]).toEqual(Array(4).fill(255));
+		expect([
+			...computeWaveform(
+				pcm(
+					Array(800)
+						.fill(0)
+						.map((_, i) => (i % 2 ? 32767 : -32768)),
+				),
+				4,
+			),
+		]).toEqual(Array(4).fill(255));
 	});
 
 	it('shares the samples out over the buckets in order', () => {
-		const quarter = (value: number) => Array(100).fill(0).map((_, i) => (i % 2 ? value : -value));
+		const quarter = (value: number) =>
+			Array(100)
+				.fill(0)
+				.map((_, i) => (i % 2 ? value : -value));
 		const points = [...computeWaveform(pcm([...quarter(0), ...quarter(8192), ...quarter(32767), ...quarter(0)]), 4)];
 		expect(points[0]).toBe(0);
 		expect(points[1]).toBe(Math.round(Math.sqrt((8192 / 32768) * Math.SQRT2) * 255)); // 151

@@ -76,7 +76,9 @@ describe('submit', () => {
 					: undefined;
 		fake.failNextGenerate({ kind: 'status', status, ...(body ? { body } : {}) });
 
-		const error = (await client().submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client()
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 
 		expect(error).toBeInstanceOf(XttsError);
 		expect(error.kind).toBe(kind);
@@ -88,7 +90,9 @@ describe('submit', () => {
 
 	it('never resends a POST that may have created a job: 500', async () => {
 		fake.failNextGenerate({ kind: 'status', status: 500 });
-		const error = (await client().submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client()
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('server');
 		expect(error.ambiguous).toBe(true);
 		expect(fake.generateRequests()).toHaveLength(1);
@@ -97,7 +101,9 @@ describe('submit', () => {
 
 	it('never resends a POST that may have created a job: connection dropped after the request', async () => {
 		fake.failNextGenerate({ kind: 'drop' });
-		const error = (await client().submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client()
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('network');
 		expect(error.ambiguous).toBe(true);
 		expect(fake.generateRequests()).toHaveLength(1);
@@ -113,7 +119,10 @@ describe('submit', () => {
 	});
 
 	it('honours a long Retry-After (5 minutes) in full, and cuts only an absurd one to 10 minutes', async () => {
-		fake.failNextGenerate({ kind: 'status', status: 429, headers: { 'retry-after': '300' } }, { kind: 'status', status: 429, headers: { 'retry-after': '86400' } });
+		fake.failNextGenerate(
+			{ kind: 'status', status: 429, headers: { 'retry-after': '300' } },
+			{ kind: 'status', status: 429, headers: { 'retry-after': '86400' } },
+		);
 		await client().submit(job);
 		expect(sleeps).toEqual([300_000, 600_000]);
 		expect(fake.jobs.size).toBe(1);
@@ -121,14 +130,18 @@ describe('submit', () => {
 
 	it('gives up on a persistent 429 as rate-limited after its retries', async () => {
 		fake.failNextGenerate(...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 429 })));
-		const error = (await client({ retry: { maxRetries: 3 } }).submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client({ retry: { maxRetries: 3 } })
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('rate-limited');
 		expect(fake.generateRequests()).toHaveLength(4);
 	});
 
 	it('retries when the connection is refused (no job can exist)', async () => {
 		const closed = await closedPortOrigin();
-		const error = (await client({ apiUrl: closed, retry: { maxRetries: 2 } }).submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client({ apiUrl: closed, retry: { maxRetries: 2 } })
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('network');
 		expect(error.ambiguous).toBe(false);
 		expect(sleeps).toHaveLength(2);
@@ -136,7 +149,9 @@ describe('submit', () => {
 
 	it('treats a 202 without request_id as an ambiguous bad response', async () => {
 		fake.failNextGenerate({ kind: 'status', status: 202, body: 'accepted' });
-		const error = (await client().submit(job).catch((e: unknown) => e)) as XttsError;
+		const error = (await client()
+			.submit(job)
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('bad-response');
 		expect(error.ambiguous).toBe(true);
 		expect(fake.generateRequests()).toHaveLength(1);
@@ -188,7 +203,9 @@ describe('getStatus', () => {
 	});
 
 	it('does not retry a 404 (the API does not know the id)', async () => {
-		const error = (await client().getStatus('xtts-v2-api_unknown').catch((e: unknown) => e)) as XttsError;
+		const error = (await client()
+			.getStatus('xtts-v2-api_unknown')
+			.catch((e: unknown) => e)) as XttsError;
 		expect(error.kind).toBe('not-found');
 		expect(sleeps).toEqual([]);
 	});

@@ -132,7 +132,13 @@ function readFormat(fmt: Buffer): WavFormat | undefined {
 }
 
 function sameFormat(a: WavFormat, b: WavFormat): boolean {
-	return a.formatTag === b.formatTag && a.channels === b.channels && a.sampleRate === b.sampleRate && a.blockAlign === b.blockAlign && a.bitsPerSample === b.bitsPerSample;
+	return (
+		a.formatTag === b.formatTag &&
+		a.channels === b.channels &&
+		a.sampleRate === b.sampleRate &&
+		a.blockAlign === b.blockAlign &&
+		a.bitsPerSample === b.bitsPerSample
+	);
 }
 
 function joinWavs(wavs: PcmWav[], pauseMs: number): Buffer {
@@ -203,7 +209,11 @@ async function joinWithFfmpeg(parts: Buffer[], ffmpegPath: string, pauseMs: numb
 		const filter = `${chains.join(';')};${labels}concat=n=${parts.length}:v=0:a=1[out]`;
 		const output = join(dir, 'joined.ogg');
 		try {
-			await runFfmpeg(ffmpegPath, [...inputs, '-filter_complex', filter, '-map', '[out]', '-c:a', 'libopus', '-b:a', '48k', '-ar', '48000', '-ac', '1', '-f', 'ogg', output], { signal });
+			await runFfmpeg(
+				ffmpegPath,
+				[...inputs, '-filter_complex', filter, '-map', '[out]', '-c:a', 'libopus', '-b:a', '48k', '-ar', '48000', '-ac', '1', '-f', 'ogg', output],
+				{ signal },
+			);
 		} catch (error) {
 			throw new AudioJoinError('ffmpeg-failed', `ffmpeg could not join the audio: ${(error as Error).message}`, { cause: error });
 		}
@@ -212,4 +222,3 @@ async function joinWithFfmpeg(parts: Buffer[], ffmpegPath: string, pauseMs: numb
 		await rm(dir, { recursive: true, force: true });
 	}
 }
-

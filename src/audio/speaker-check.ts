@@ -36,7 +36,7 @@ export function checkSpeakerMetadata(attachment: SpeakerAttachment, locale?: str
 /** Fetches just the head of the file and judges it by its bytes. */
 export async function checkSpeakerContent(
 	attachment: SpeakerAttachment,
-	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal; /** The member's Discord locale, for the answer. */ locale?: string },
+	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal /** The member's Discord locale, for the answer. */; locale?: string },
 ): Promise<SpeakerVerdict> {
 	let head: Buffer;
 	try {

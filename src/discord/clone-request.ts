@@ -101,7 +101,15 @@ export async function startClone(interaction: CloneInteraction, context: Command
 		return answerPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
 	}
 	context.logger.info(
-		{ jobId: job.id, guildId: job.guildId, channelId: job.channelId, userId: job.requesterId, language: resolved.language, chars: text.length, via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command' },
+		{
+			jobId: job.id,
+			guildId: job.guildId,
+			channelId: job.channelId,
+			userId: job.requesterId,
+			language: resolved.language,
+			chars: text.length,
+			via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command',
+		},
 		'clone requested',
 	);
 }
@@ -116,7 +124,10 @@ async function settingsOrAcknowledge(interaction: CloneInteraction, context: Com
 	const timer = new AbortController();
 	const inTime = await Promise.race([
 		read.then((settings) => ({ settings })),
-		context.sleep(SETTINGS_BEFORE_ACK_MS, timer.signal).then(() => undefined, () => undefined),
+		context.sleep(SETTINGS_BEFORE_ACK_MS, timer.signal).then(
+			() => undefined,
+			() => undefined,
+		),
 	]).finally(() => timer.abort());
 	if (inTime) return inTime.settings;
 	await interaction.deferReply();

@@ -13,7 +13,12 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
 export async function answerPrivately(interaction: RepliableInteraction, content: string): Promise<void> {
 	if (!interaction.deferred && !interaction.replied) return replyPrivately(interaction, content);
 	if (interaction.deferred && !interaction.replied) {
-		const withdrawn = !interaction.ephemeral && (await interaction.deleteReply().then(() => true, () => false));
+		const withdrawn =
+			!interaction.ephemeral &&
+			(await interaction.deleteReply().then(
+				() => true,
+				() => false,
+			));
 		if (!withdrawn) {
 			await interaction.editReply({ content, allowedMentions: { parse: [] } });
 			return;

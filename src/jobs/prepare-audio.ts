@@ -11,9 +11,7 @@ import { XttsError, type XttsClient } from '../xtts/client.js';
  * else the link.
  */
 
-export type PreparedAudio =
-	| { kind: 'file'; file: { name: string; data: Buffer }; transcoded: boolean }
-	| { kind: 'link'; bytes: number | undefined };
+export type PreparedAudio = { kind: 'file'; file: { name: string; data: Buffer }; transcoded: boolean } | { kind: 'link'; bytes: number | undefined };
 
 export interface AudioPreparer {
 	prepare(mediaUrl: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
@@ -91,4 +89,3 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 		},
 	};
 }
-

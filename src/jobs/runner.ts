@@ -281,7 +281,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		};
 		job = await transition(job, 'submitted', {
 			xtts: xttsJob,
-			...(job.parts ? { parts: job.parts.map((part, index) => (index === (job.partIndex ?? 0) ? { ...part, requestId: xttsJob.requestId, ...(xttsJob.pollingUrl ? { pollingUrl: xttsJob.pollingUrl } : {}) } : part)) } : {}),
+			...(job.parts
+				? {
+						parts: job.parts.map((part, index) =>
+							index === (job.partIndex ?? 0)
+								? { ...part, requestId: xttsJob.requestId, ...(xttsJob.pollingUrl ? { pollingUrl: xttsJob.pollingUrl } : {}) }
+								: part,
+						),
+					}
+				: {}),
 		});
 		// Cancelled while the request was on the wire: the runner says so next, not "Queued".
 		if (!memberCancel.aborted) await delivery.progress(job, progressMessage(job, submitted.status));
@@ -349,12 +357,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	function sleepUnlessWoken(entry: Tracked, ms: number, jobSignal: AbortSignal): Promise<void> {
 		const sleep = linkedSignal(jobSignal);
 		entry.wake = () => sleep.abort();
-		return clock.sleep(ms, sleep.signal).catch((error: unknown) => {
-			if (jobSignal.aborted) throw error;
-		}).finally(() => {
-			sleep.dispose();
-			entry.wake = undefined;
-		});
+		return clock
+			.sleep(ms, sleep.signal)
+			.catch((error: unknown) => {
+				if (jobSignal.aborted) throw error;
+			})
+			.finally(() => {
+				sleep.dispose();
+				entry.wake = undefined;
+			});
 	}
 
 	async function deliverResult(job: JobRecord, final: JobStatus | undefined, jobLog: Logger, signal: AbortSignal): Promise<JobRecord> {
@@ -389,9 +400,18 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		if (prepared.kind === 'file') message = { content: resultMessage(job), file: prepared.file, components };
 		else if (urls.length > 1) {
 			// Too large once joined: each part's own link, in order (the last part's alone would be a fragment).
-			message = { content: resultMessage(job, { partsTooLarge: { count: urls.length, bytes: prepared.bytes ?? 0, limit: job.uploadLimit } }), embeds: partLinks(urls), components };
+			message = {
+				content: resultMessage(job, { partsTooLarge: { count: urls.length, bytes: prepared.bytes ?? 0, limit: job.uploadLimit } }),
+				embeds: partLinks(urls),
+				components,
+			};
 		} else {
-			message = { content: resultMessage(job, { tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) } }), components };
+			message = {
+				content: resultMessage(job, {
+					tooLarge: { url: mediaUrl, limit: job.uploadLimit, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) },
+				}),
+				components,
+			};
 		}
 		if (prepared.kind === 'link') jobLog.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
 		let voiceUrl: string | undefined;
@@ -403,7 +423,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 		}
 		const delivered = await delivery.finish(job, message);
-		jobLog.info({ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt }, 'job delivered');
+		jobLog.info(
+			{ via: delivered.via, messageId: delivered.messageId, transcoded: prepared.kind === 'file' && prepared.transcoded, ms: clock.now() - job.createdAt },
+			'job delivered',
+		);
 		const outcome = {
 			kind: 'delivered' as const,
 			via: delivered.via,
@@ -463,7 +486,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			await delivery.finish(job, { content: failureMessage(failure, { jobId: job.id, requestId: job.xtts?.requestId }, job.locale) });
 			delivered = true;
 		} catch (deliveryError) {
-			jobLog.error({ err: deliveryError instanceof UndeliverableError ? deliveryError.message : deliveryError }, 'could not tell the member that the job failed');
+			jobLog.error(
+				{ err: deliveryError instanceof UndeliverableError ? deliveryError.message : deliveryError },
+				'could not tell the member that the job failed',
+			);
 		}
 		await transition(job, 'failed', { outcome: { kind: 'failed', reason: failure.kind, delivered } }).catch((storeError: unknown) =>
 			jobLog.error({ err: storeError }, 'could not record the failure'),

@@ -53,7 +53,9 @@ export interface JobRecord {
 	 */
 	parts?: { text: string; requestId?: string; pollingUrl?: string }[];
 	partIndex?: number;
-	outcome?: { kind: 'delivered'; messageId?: string; via: 'reply' | 'channel'; voiceMessageId?: string } | { kind: 'failed'; reason: string; delivered: boolean };
+	outcome?:
+		| { kind: 'delivered'; messageId?: string; via: 'reply' | 'channel'; voiceMessageId?: string }
+		| { kind: 'failed'; reason: string; delivered: boolean };
 }
 
 /** Finished records are kept this long for audit and support, then expire. */

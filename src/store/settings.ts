@@ -146,17 +146,21 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 
 	function update<T>(guildId: string, change: (settings: GuildSettings) => T): Promise<T> {
 		const previous = locks.get(guildId) ?? Promise.resolve();
-		const next = previous.catch(() => undefined).then(async () => {
-			// A copy: what read() returns is shared with every reader until the change is stored.
-			const settings = structuredClone(await read(guildId));
-			const result = change(settings);
-			await write(guildId, settings);
-			return result;
-		});
+		const next = previous
+			.catch(() => undefined)
+			.then(async () => {
+				// A copy: what read() returns is shared with every reader until the change is stored.
+				const settings = structuredClone(await read(guildId));
+				const result = change(settings);
+				await write(guildId, settings);
+				return result;
+			});
 		locks.set(guildId, next);
-		void next.finally(() => {
-			if (locks.get(guildId) === next) locks.delete(guildId);
-		}).catch(() => undefined);
+		void next
+			.finally(() => {
+				if (locks.get(guildId) === next) locks.delete(guildId);
+			})
+			.catch(() => undefined);
 		return next;
 	}
 
@@ -234,7 +238,10 @@ export function voiceMessagesIn(settings: GuildSettings | undefined): boolean {
 }
 
 /** The option › the channel's override (a thread's parent's) › the server default › the member's locale › English. */
-export function languageIn(settings: GuildSettings | undefined, { explicit, channelId, parentChannelId, locale }: Omit<LanguageContext, 'guildId'>): ResolvedLanguage {
+export function languageIn(
+	settings: GuildSettings | undefined,
+	{ explicit, channelId, parentChannelId, locale }: Omit<LanguageContext, 'guildId'>,
+): ResolvedLanguage {
 	if (explicit) return { language: explicit, source: 'option' };
 	if (settings) {
 		for (const id of [channelId, parentChannelId]) {

@@ -8,11 +8,7 @@ const REDACTED = '[redacted]';
  * A JSON logger that can never print a secret: known secret values are replaced in every line
  * (whatever field, error message or stack they hide in) just before the line is written.
  */
-export function createLogger(options: {
-	level: LevelWithSilent;
-	secrets: readonly string[];
-	destination?: pino.DestinationStream;
-}): Logger {
+export function createLogger(options: { level: LevelWithSilent; secrets: readonly string[]; destination?: pino.DestinationStream }): Logger {
 	const secrets = options.secrets.filter((secret) => secret.length >= 4);
 	return pino(
 		{

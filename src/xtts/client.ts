@@ -133,7 +133,10 @@ const statusSchema = z.object({
 	error: z.string().nullable().optional(),
 	output: z
 		.object({
-			media_url: z.union([z.array(z.string()), z.string()]).optional().nullable(),
+			media_url: z
+				.union([z.array(z.string()), z.string()])
+				.optional()
+				.nullable(),
 			media_type: z.string().optional().nullable(),
 		})
 		.nullable()
@@ -289,7 +292,11 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		const status = parseStatusBody(body, requestId);
 		if (!status) {
 			const raw = (body as { status?: unknown } | undefined)?.status;
-			throw new XttsError('bad-response', typeof raw === 'string' ? `XTTS status answer has an unknown status "${raw.slice(0, 40)}"` : 'XTTS status answer is not the documented JSON', { status: 200 });
+			throw new XttsError(
+				'bad-response',
+				typeof raw === 'string' ? `XTTS status answer has an unknown status "${raw.slice(0, 40)}"` : 'XTTS status answer is not the documented JSON',
+				{ status: 200 },
+			);
 		}
 		return status;
 	}
@@ -299,11 +306,22 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 
 		submit(job, { signal, cancelWaits } = {}) {
 			// A double submit is a double charge: retry only what certainly created no job.
-			return withRetries('generate', () => submitOnce(job, signal), (error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous), signal, cancelWaits);
+			return withRetries(
+				'generate',
+				() => submitOnce(job, signal),
+				(error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous),
+				signal,
+				cancelWaits,
+			);
 		},
 
 		getStatus(requestId, { pollingUrl, signal } = {}) {
-			return withRetries('status', () => statusOnce(requestId, pollingUrl, signal), (error) => error.kind === 'rate-limited' || error.kind === 'server' || error.kind === 'network', signal);
+			return withRetries(
+				'status',
+				() => statusOnce(requestId, pollingUrl, signal),
+				(error) => error.kind === 'rate-limited' || error.kind === 'server' || error.kind === 'network',
+				signal,
+			);
 		},
 
 		async downloadMedia(url, { maxBytes, signal }) {

@@ -47,7 +47,10 @@ export const MAX_PART_CHARS = 500;
  * kept as they are: they are there precisely so that nothing is split at them.
  */
 export function normalizeText(text: string): string {
-	return text.normalize('NFC').replace(/[^\S\u00a0\u2007\u202f]+/gu, ' ').trim();
+	return text
+		.normalize('NFC')
+		.replace(/[^\S\u00a0\u2007\u202f]+/gu, ' ')
+		.trim();
 }
 
 /**
@@ -151,6 +154,7 @@ const CJK_CHAR = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]/u;
  * short forms, across the supported languages (lowercase, without the dot). Single letters
  * (initials: "J. R. R. Tolkien") and dotted forms (e.g., i.e., U.S., z.B., т.д.) are caught by shape.
  */
+// biome-ignore format: a word list, kept a line per language
 const ABBREVIATIONS = new Set([
 	// English (not words that often end a sentence themselves: "no", "me", "pan", "est", "mar", "rep")
 	'mr', 'mrs', 'ms', 'mx', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'ft', 'vs', 'cf', 'al', 'approx', 'ca', 'vol', 'fig', 'figs',

@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApplicationCommandOptionType, ComponentType, InteractionType, type APIApplicationCommandInteractionDataOption, type APIInteraction, type Client } from 'discord.js';
+import {
+	ApplicationCommandOptionType,
+	ComponentType,
+	InteractionType,
+	type APIApplicationCommandInteractionDataOption,
+	type APIInteraction,
+	type Client,
+} from 'discord.js';
 import { createBot, discordClientOptions, type Bot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -174,8 +181,7 @@ export async function startHarness(
 		const payload = chatInputPayload(chat);
 		const injectedAt = Date.now();
 		injectInteraction(target.client, payload);
-		const mine = (request: RecordedDiscordRequest) =>
-			request.path.startsWith(`/interactions/${payload.id}/`) || request.path.includes(`/${payload.token}`);
+		const mine = (request: RecordedDiscordRequest) => request.path.startsWith(`/interactions/${payload.id}/`) || request.path.includes(`/${payload.token}`);
 		return {
 			id: payload.id,
 			token: payload.token,
@@ -188,7 +194,10 @@ export async function startHarness(
 					timeoutMs,
 				),
 			followUp: (timeoutMs = 5_000) =>
-				discord.waitForRequest((request) => request.method === 'POST' && request.path.endsWith(`/webhooks/${payload.application_id}/${payload.token}`), timeoutMs),
+				discord.waitForRequest(
+					(request) => request.method === 'POST' && request.path.endsWith(`/webhooks/${payload.application_id}/${payload.token}`),
+					timeoutMs,
+				),
 			webhookRequests: () => discord.requests.filter((request) => mine(request) && !request.path.endsWith('/callback')),
 		};
 	}
@@ -208,7 +217,10 @@ export async function startHarness(
 		logs,
 		command: (chat) => command(chat),
 		submitModal({ customId, text, language = '', userId, locale }) {
-			const base = chatInputPayload({ commandName: 'unused', ...(userId ? { user: { id: userId } } : {}), ...(locale ? { locale } : {}) }) as unknown as Record<string, unknown>;
+			const base = chatInputPayload({ commandName: 'unused', ...(userId ? { user: { id: userId } } : {}), ...(locale ? { locale } : {}) }) as unknown as Record<
+				string,
+				unknown
+			>;
 			const payload = {
 				...base,
 				type: InteractionType.ModalSubmit,
@@ -223,7 +235,8 @@ export async function startHarness(
 			injectInteraction(bot.client, payload);
 			return {
 				callback: () => discord.waitForRequest((request) => request.path === `/interactions/${payload.id}/${payload.token}/callback`),
-				final: () => discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(payload.token) && !contentOf(request).startsWith('🎙️'), 5_000),
+				final: () =>
+					discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(payload.token) && !contentOf(request).startsWith('🎙️'), 5_000),
 			};
 		},
 		clone(clone) {

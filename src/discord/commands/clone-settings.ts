@@ -52,7 +52,13 @@ export const cloneSettingsCommand = {
 					name: 'language',
 					description: "Set the server's default language, or one channel's",
 					options: [
-						{ type: ApplicationCommandOptionType.String, name: 'language', description: 'The language /clone should speak', required: true, choices: LANGUAGE_CHOICES },
+						{
+							type: ApplicationCommandOptionType.String,
+							name: 'language',
+							description: 'The language /clone should speak',
+							required: true,
+							choices: LANGUAGE_CHOICES,
+						},
 						channelOption('Only in this channel (leave empty for the whole server)'),
 					],
 				},
@@ -154,7 +160,8 @@ export const cloneSettingsCommand = {
 					...optionalInteger(interaction, 'server_jobs', 'perServer'),
 					...optionalInteger(interaction, 'cooldown_seconds', 'cooldownSeconds'),
 				};
-				const limits = Object.keys(changes).length > 0 ? await context.settings.setLimits(guildId, changes, interaction.user.id) : await context.settings.limitsFor(guildId);
+				const limits =
+					Object.keys(changes).length > 0 ? await context.settings.setLimits(guildId, changes, interaction.user.id) : await context.settings.limitsFor(guildId);
 				if (Object.keys(changes).length > 0) context.logger.info({ guildId, ...changes, by: interaction.user.id }, 'limits changed');
 				const described = describeLimits(limits, locale);
 				await reply(interaction, Object.keys(changes).length > 0 ? t(locale, 'settings.limitsSaved', { limits: described }) : described);

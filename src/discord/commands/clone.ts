@@ -1,8 +1,4 @@
-import {
-	ApplicationCommandOptionType,
-	ApplicationIntegrationType,
-	InteractionContextType,
-} from 'discord.js';
+import { ApplicationCommandOptionType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import { localizeCommand } from '../../i18n/index.js';
 import { SPEAKER_FILE_TYPES } from '../../audio/formats.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
@@ -55,7 +51,13 @@ export const cloneCommand = {
 		const attachment = interaction.options.getAttachment('speaker', true);
 		const language = interaction.options.getString('language');
 		await startClone(interaction, context, {
-			speaker: { name: attachment.name, url: attachment.url, size: attachment.size, contentType: attachment.contentType, duration: attachment.duration ?? null },
+			speaker: {
+				name: attachment.name,
+				url: attachment.url,
+				size: attachment.size,
+				contentType: attachment.contentType,
+				duration: attachment.duration ?? null,
+			},
 			text: interaction.options.getString('text', true),
 			language: isLanguageCode(language) ? language : null,
 			cleanupVoice: interaction.options.getBoolean('cleanup_voice') ?? false,
@@ -63,4 +65,3 @@ export const cloneCommand = {
 		});
 	},
 } satisfies Command;
-

@@ -80,4 +80,3 @@ export function speakerLinkExpired(url: string, now: number): boolean {
 		return true;
 	}
 }
-

@@ -24,7 +24,12 @@ type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
 /** While a job runs: Cancel. Labelled in the requester's language (`job.locale`). */
 export function runningButtons(jobId: string, locale?: string): Row[] {
-	return [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(locale, 'button.cancel'), custom_id: jobButtonId('cancel', jobId) }] }];
+	return [
+		{
+			type: ComponentType.ActionRow,
+			components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(locale, 'button.cancel'), custom_id: jobButtonId('cancel', jobId) }],
+		},
+	];
 }
 
 /** On a result: Again (a new take) and Delete. Labelled in the requester's language (`job.locale`). */
@@ -33,8 +38,20 @@ export function resultButtons(jobId: string, locale?: string): Row[] {
 		{
 			type: ComponentType.ActionRow,
 			components: [
-				{ type: ComponentType.Button, style: ButtonStyle.Primary, label: t(locale, 'button.again'), emoji: { name: '🔁' }, custom_id: jobButtonId('again', jobId) },
-				{ type: ComponentType.Button, style: ButtonStyle.Danger, label: t(locale, 'button.delete'), emoji: { name: '🗑️' }, custom_id: jobButtonId('delete', jobId) },
+				{
+					type: ComponentType.Button,
+					style: ButtonStyle.Primary,
+					label: t(locale, 'button.again'),
+					emoji: { name: '🔁' },
+					custom_id: jobButtonId('again', jobId),
+				},
+				{
+					type: ComponentType.Button,
+					style: ButtonStyle.Danger,
+					label: t(locale, 'button.delete'),
+					emoji: { name: '🗑️' },
+					custom_id: jobButtonId('delete', jobId),
+				},
 			],
 		},
 	];

@@ -85,7 +85,8 @@ export default {
 		result: '🗣️ Geklonte Stimme für {member} · {language}',
 		'result.link': '📎 Die Audiodatei ist {size} groß und damit über dem Upload-Limit von {limit} in diesem Kanal, deshalb hier der Link: {url}',
 		'result.linkUnknownSize': '📎 Die Audiodatei ist größer als das Upload-Limit von {limit} in diesem Kanal, deshalb hier der Link: {url}',
-		'result.parts': '📎 Die zusammengesetzte Audiodatei ist {size} groß und damit über dem Upload-Limit von {limit} in diesem Kanal, deshalb hier ihre {count} Teile der Reihe nach:',
+		'result.parts':
+			'📎 Die zusammengesetzte Audiodatei ist {size} groß und damit über dem Upload-Limit von {limit} in diesem Kanal, deshalb hier ihre {count} Teile der Reihe nach:',
 		'result.voiceMessage': '🔊 Als Sprachnachricht gepostet: {url}',
 		'hint.short': '💡 Deine Sprachprobe ist {seconds} s lang; mit 3–10 s klarer Sprache klingt der Klon ähnlicher.',
 		'hint.long': '💡 Deine Sprachprobe ist {seconds} s lang; 3–10 s klarer Sprache reichen dem Modell.',
@@ -103,9 +104,11 @@ export default {
 		'failure.provider-error': '❌ Der Sprachdienst hatte einen internen Fehler (dir wurde nichts berechnet). Bitte versuch es noch einmal.',
 		'failure.timeout': '⌛ Der Sprachdienst hat zu lange gebraucht, und der Bot hat aufgehört zu warten. Bitte versuch es später noch einmal.',
 		'failure.network': '❌ Der Bot konnte den Sprachdienst nicht erreichen. Bitte versuch es in ein paar Minuten noch einmal.',
-		'failure.interrupted': '❌ Der Bot wurde neu gestartet, während er diese Anfrage gesendet hat, daher wurde sie nicht abgeschlossen. Bitte führe den Befehl noch einmal aus.',
+		'failure.interrupted':
+			'❌ Der Bot wurde neu gestartet, während er diese Anfrage gesendet hat, daher wurde sie nicht abgeschlossen. Bitte führe den Befehl noch einmal aus.',
 		'failure.download': '❌ Die Audiodatei wurde erstellt, aber der Bot konnte sie nicht vom Sprachdienst abrufen. Bitte versuch es noch einmal.',
-		'failure.internal': '❌ Beim Bot ist etwas schiefgelaufen. Bitte versuch es noch einmal; wenn es wieder passiert, gib dem Betreiber des Bots diese Referenz.',
+		'failure.internal':
+			'❌ Beim Bot ist etwas schiefgelaufen. Bitte versuch es noch einmal; wenn es wieder passiert, gib dem Betreiber des Bots diese Referenz.',
 
 		'refusal.memberBusyOne': '⏳ Du hast schon einen Klon in Arbeit. Bitte warte, bis er fertig ist, bevor du einen neuen startest.',
 		'refusal.memberBusy': '⏳ Du hast schon {limit} Klone in Arbeit, so viele, wie dieser Server erlaubt. Bitte warte, bis einer fertig ist.',
@@ -132,9 +135,11 @@ export default {
 		'button.expired': '⌛ Dieser Button ist abgelaufen.',
 		'button.cancelNotYours': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, kann ihn abbrechen.',
 		'button.alreadyFinished': 'ℹ️ Dieser Klon ist schon fertig.',
-		'button.notRunningHere': '⏳ Dieser Klon läuft noch, aber der Bot kann ihn gerade nicht von hier aus stoppen (er wurde vielleicht eben neu gestartet). Bitte versuch es gleich noch einmal.',
+		'button.notRunningHere':
+			'⏳ Dieser Klon läuft noch, aber der Bot kann ihn gerade nicht von hier aus stoppen (er wurde vielleicht eben neu gestartet). Bitte versuch es gleich noch einmal.',
 		'button.deleteNotAllowed': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, oder ein Moderator mit „Nachrichten verwalten“ kann ihn löschen.',
-		'button.speakerExpired': '⌛ Der Link zur Sprachdatei ist abgelaufen, sie kann also nicht noch einmal verwendet werden. Bitte führe `/klonen` aus und hänge die Datei erneut an.',
+		'button.speakerExpired':
+			'⌛ Der Link zur Sprachdatei ist abgelaufen, sie kann also nicht noch einmal verwendet werden. Bitte führe `/klonen` aus und hänge die Datei erneut an.',
 
 		'voice.noAudio':
 			'🎧 Diese Nachricht hat kein Audio zum Klonen. Verwende den Befehl bei einer Nachricht mit einer Sprachnachricht oder einer Audiodatei (WAV, MP3, M4A, OGG oder FLV), oder führe `/klonen` aus und hänge eine an.',
@@ -148,7 +153,8 @@ export default {
 		'settings.guildOnly': 'Diese Einstellungen gehören zu einem Server: Führe den Befehl in einem Server aus.',
 		'settings.pickListed': 'Bitte wähle eine der aufgeführten Sprachen.',
 		'settings.languageSetChannel': '✅ /klonen spricht jetzt **{language}** in {channel}, außer ein Mitglied wählt eine Sprache.',
-		'settings.languageSetServer': '✅ /klonen spricht jetzt **{language}** auf diesem Server, außer ein Mitglied wählt eine Sprache oder ein Kanal hat eine eigene.',
+		'settings.languageSetServer':
+			'✅ /klonen spricht jetzt **{language}** auf diesem Server, außer ein Mitglied wählt eine Sprache oder ein Kanal hat eine eigene.',
 		'settings.resetChannel': '✅ Spracheinstellung für {channel} entfernt. Dort gilt wieder der Serverstandard.',
 		'settings.resetServer': '✅ Spracheinstellung für diesen Server entfernt. /klonen nutzt die Kanaleinstellungen, sonst die Discord-Sprache jedes Mitglieds.',
 		'settings.noSettingChannel': 'ℹ️ {channel} hatte keine Spracheinstellung.',
@@ -166,7 +172,8 @@ export default {
 		'settings.showHere': 'In diesem Kanal spricht /klonen ohne Sprachangabe **{language}**.',
 		'settings.showDefaults': ' (Standardwerte)',
 		'settings.showOrder': '-# Reihenfolge: die Sprachoption › Kanal › Server › die Discord-Sprache des Mitglieds › Englisch.',
-		'settings.voiceMessagesOn': '✅ /klonen postet Ergebnisse jetzt standardmäßig als Sprachnachricht (Mitglieder können es mit der Option sprachnachricht ändern).',
+		'settings.voiceMessagesOn':
+			'✅ /klonen postet Ergebnisse jetzt standardmäßig als Sprachnachricht (Mitglieder können es mit der Option sprachnachricht ändern).',
 		'settings.voiceMessagesOff': '✅ /klonen postet Ergebnisse jetzt standardmäßig als Audiodatei.',
 		'settings.showVoiceMessages': 'Ergebnisse: {value}',
 		'settings.asVoiceMessage': 'als Sprachnachricht',

@@ -87,7 +87,8 @@ export default {
 		'button.expired': '⌛ This button has expired.',
 		'button.cancelNotYours': '🚫 Only the member who asked for this clone can cancel it.',
 		'button.alreadyFinished': 'ℹ️ This clone has already finished.',
-		'button.notRunningHere': '⏳ This clone is still in progress, but the bot can’t stop it from here right now (it may have just restarted). Please try again in a moment.',
+		'button.notRunningHere':
+			'⏳ This clone is still in progress, but the bot can’t stop it from here right now (it may have just restarted). Please try again in a moment.',
 		'button.deleteNotAllowed': '🚫 Only the member who asked for this clone, or a moderator with Manage Messages, can delete it.',
 		'button.speakerExpired': '⌛ The voice file’s link has expired, so it can’t be used again. Please run `/clone` and attach the file once more.',
 

@@ -132,7 +132,8 @@ export default {
 		'button.expired': '⌛ Este botón ha caducado.',
 		'button.cancelNotYours': '🚫 Solo el miembro que pidió esta clonación puede cancelarla.',
 		'button.alreadyFinished': 'ℹ️ Esta clonación ya ha terminado.',
-		'button.notRunningHere': '⏳ Esta clonación sigue en curso, pero el bot no puede detenerla desde aquí ahora mismo (puede que se acabe de reiniciar). Vuelve a intentarlo en un momento.',
+		'button.notRunningHere':
+			'⏳ Esta clonación sigue en curso, pero el bot no puede detenerla desde aquí ahora mismo (puede que se acabe de reiniciar). Vuelve a intentarlo en un momento.',
 		'button.deleteNotAllowed': '🚫 Solo el miembro que pidió esta clonación, o un moderador con Gestionar mensajes, puede eliminarla.',
 		'button.speakerExpired': '⌛ El enlace del archivo de voz ha caducado, así que no se puede volver a usar. Ejecuta `/clonar` y adjunta el archivo otra vez.',
 
@@ -150,7 +151,8 @@ export default {
 		'settings.languageSetChannel': '✅ Ahora /clonar habla **{language}** en {channel}, salvo que un miembro elija un idioma.',
 		'settings.languageSetServer': '✅ Ahora /clonar habla **{language}** en este servidor, salvo que un miembro elija un idioma o un canal tenga el suyo.',
 		'settings.resetChannel': '✅ Se quitó el ajuste de idioma de {channel}. Vuelve a seguir el predeterminado del servidor.',
-		'settings.resetServer': '✅ Se quitó el ajuste de idioma de este servidor. /clonar usa los ajustes de cada canal y, si no, el idioma de Discord de cada miembro.',
+		'settings.resetServer':
+			'✅ Se quitó el ajuste de idioma de este servidor. /clonar usa los ajustes de cada canal y, si no, el idioma de Discord de cada miembro.',
 		'settings.noSettingChannel': 'ℹ️ {channel} no tenía ajuste de idioma.',
 		'settings.noSettingServer': 'ℹ️ Este servidor no tenía ajuste de idioma.',
 		'settings.limitsSaved': '✅ Límites guardados. {limits}',
@@ -166,7 +168,8 @@ export default {
 		'settings.showHere': 'En este canal, /clonar sin idioma habla **{language}**.',
 		'settings.showDefaults': ' (predeterminados)',
 		'settings.showOrder': '-# Orden: la opción de idioma › canal › servidor › el idioma de Discord del miembro › inglés.',
-		'settings.voiceMessagesOn': '✅ /clonar ahora publica los resultados como mensaje de voz por defecto (los miembros pueden cambiarlo con la opción mensaje_de_voz).',
+		'settings.voiceMessagesOn':
+			'✅ /clonar ahora publica los resultados como mensaje de voz por defecto (los miembros pueden cambiarlo con la opción mensaje_de_voz).',
 		'settings.voiceMessagesOff': '✅ /clonar ahora publica los resultados como archivo de audio por defecto.',
 		'settings.showVoiceMessages': 'Resultados: {value}',
 		'settings.asVoiceMessage': 'como mensaje de voz',

@@ -97,7 +97,8 @@ export default {
 		'failure.auth': '❌ Le bot est mal configuré : le service vocal a refusé ses identifiants. Préviens l’hébergeur du bot.',
 		'failure.unavailable': '❌ Le service vocal est indisponible pour le moment. Réessaie plus tard.',
 		'failure.busy': '⏳ Le service vocal est surchargé. Réessaie dans une minute.',
-		'failure.failed': '❌ Le service vocal n’a pas pu cloner ceci : {reason}\nUn enregistrement clair de 3 à 10 s d’une seule voix donne les meilleurs résultats.',
+		'failure.failed':
+			'❌ Le service vocal n’a pas pu cloner ceci : {reason}\nUn enregistrement clair de 3 à 10 s d’une seule voix donne les meilleurs résultats.',
 		'failure.noReason': 'aucune raison donnée',
 		'failure.part': 'La partie {part}/{total} du texte n’a pas pu être produite.',
 		'failure.provider-error': '❌ Le service vocal a eu une erreur interne (rien ne t’a été facturé). Réessaie.',
@@ -132,7 +133,8 @@ export default {
 		'button.expired': '⌛ Ce bouton a expiré.',
 		'button.cancelNotYours': '🚫 Seul le membre qui a demandé ce clonage peut l’annuler.',
 		'button.alreadyFinished': 'ℹ️ Ce clonage est déjà terminé.',
-		'button.notRunningHere': '⏳ Ce clonage est toujours en cours, mais le bot ne peut pas l’arrêter d’ici pour l’instant (il vient peut-être de redémarrer). Réessaie dans un instant.',
+		'button.notRunningHere':
+			'⏳ Ce clonage est toujours en cours, mais le bot ne peut pas l’arrêter d’ici pour l’instant (il vient peut-être de redémarrer). Réessaie dans un instant.',
 		'button.deleteNotAllowed': '🚫 Seul le membre qui a demandé ce clonage, ou un modérateur ayant la permission Gérer les messages, peut le supprimer.',
 		'button.speakerExpired': '⌛ Le lien du fichier de voix a expiré : il ne peut plus servir. Lance `/cloner` et joins à nouveau le fichier.',
 
@@ -166,7 +168,8 @@ export default {
 		'settings.showHere': 'Dans ce salon, /cloner sans langue parle **{language}**.',
 		'settings.showDefaults': ' (par défaut)',
 		'settings.showOrder': '-# Ordre : l’option de langue › salon › serveur › la langue Discord du membre › anglais.',
-		'settings.voiceMessagesOn': '✅ /cloner publie désormais les résultats en message vocal par défaut (les membres peuvent changer avec l’option message_vocal).',
+		'settings.voiceMessagesOn':
+			'✅ /cloner publie désormais les résultats en message vocal par défaut (les membres peuvent changer avec l’option message_vocal).',
 		'settings.voiceMessagesOff': '✅ /cloner publie désormais les résultats en fichier audio par défaut.',
 		'settings.showVoiceMessages': 'Résultats : {value}',
 		'settings.asVoiceMessage': 'en message vocal',

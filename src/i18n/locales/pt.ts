@@ -132,7 +132,8 @@ export default {
 		'button.expired': '⌛ Este botão expirou.',
 		'button.cancelNotYours': '🚫 Só o membro que pediu esta clonagem pode cancelá-la.',
 		'button.alreadyFinished': 'ℹ️ Esta clonagem já terminou.',
-		'button.notRunningHere': '⏳ Esta clonagem ainda está em andamento, mas o bot não consegue pará-la daqui agora (ele pode ter acabado de reiniciar). Tente de novo em instantes.',
+		'button.notRunningHere':
+			'⏳ Esta clonagem ainda está em andamento, mas o bot não consegue pará-la daqui agora (ele pode ter acabado de reiniciar). Tente de novo em instantes.',
 		'button.deleteNotAllowed': '🚫 Só o membro que pediu esta clonagem, ou um moderador com Gerenciar mensagens, pode excluí-la.',
 		'button.speakerExpired': '⌛ O link do arquivo de voz expirou, então ele não pode ser usado de novo. Execute `/clonar` e anexe o arquivo outra vez.',
 
@@ -148,9 +149,11 @@ export default {
 		'settings.guildOnly': 'Estas configurações pertencem a um servidor: execute este comando em um.',
 		'settings.pickListed': 'Escolha um dos idiomas da lista.',
 		'settings.languageSetChannel': '✅ Agora o /clonar fala **{language}** em {channel}, a menos que um membro escolha um idioma.',
-		'settings.languageSetServer': '✅ Agora o /clonar fala **{language}** neste servidor, a menos que um membro escolha um idioma ou um canal tenha o seu próprio.',
+		'settings.languageSetServer':
+			'✅ Agora o /clonar fala **{language}** neste servidor, a menos que um membro escolha um idioma ou um canal tenha o seu próprio.',
 		'settings.resetChannel': '✅ A configuração de idioma de {channel} foi removida. O canal volta a seguir o padrão do servidor.',
-		'settings.resetServer': '✅ A configuração de idioma deste servidor foi removida. O /clonar passa a usar as configurações dos canais e, depois, o idioma do Discord de cada membro.',
+		'settings.resetServer':
+			'✅ A configuração de idioma deste servidor foi removida. O /clonar passa a usar as configurações dos canais e, depois, o idioma do Discord de cada membro.',
 		'settings.noSettingChannel': 'ℹ️ {channel} não tinha configuração de idioma.',
 		'settings.noSettingServer': 'ℹ️ Este servidor não tinha configuração de idioma.',
 		'settings.limitsSaved': '✅ Limites salvos. {limits}',
