@@ -345,7 +345,7 @@ describe('"Clone this voice" on a message', () => {
 		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		await submitModal(modal.json?.data?.custom_id, 'Hello there').final();
-		expect((h.xtts.generateRequests()[0]?.body as { speaker: string }).speaker).toBe(voice.url);
+		expect(((h.xtts.generateRequests()[0]?.body ?? {}) as { speaker: string }).speaker).toBe(voice.url);
 
 		const refused = await contextMenu([flac]).callback();
 		expect(refused.json?.type).toBe(InteractionResponseType.ChannelMessageWithSource);

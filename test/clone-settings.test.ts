@@ -47,7 +47,7 @@ async function cloneIn(h: Harness, channelId: string, extra: Parameters<Harness[
 	const run = h.clone({ file: makeWav({ seconds: 4 }), extra: { channelId, ...extra } });
 	const final = await run.edit(isFinal);
 	const generate = h.xtts.generateRequests().at(-1);
-	return { language: (generate?.body as { language: string }).language, content: contentOf(final) };
+	return { language: ((generate?.body ?? {}) as { language: string }).language, content: contentOf(final) };
 }
 
 function scenario(name: string, storeUrl: () => string | undefined) {

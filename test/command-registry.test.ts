@@ -32,7 +32,7 @@ it('registers every command in one bulk overwrite, then leaves Discord alone whi
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('updated');
 	expect(puts()).toHaveLength(1);
 	expect(puts()[0]?.path).toBe(`/applications/${APP}/commands`);
-	expect((puts()[0]?.json as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings', 'Clone this voice']);
+	expect(((puts()[0]?.json ?? []) as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings', 'Clone this voice']);
 
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('unchanged');
 	expect(puts()).toHaveLength(1);
@@ -56,7 +56,7 @@ it('defines the documented options', () => {
 	expect(Object.keys(options)).toEqual(['speaker', 'text', 'language', 'cleanup_voice', 'voice_message']);
 	expect(options.speaker).toMatchObject({ type: 11, required: true });
 	expect(options.text).toMatchObject({ type: 3, required: true, max_length: 2000 });
-	expect((options.language?.choices as { value: string }[]).map((choice) => choice.value)).toEqual([
+	expect(((options.language?.choices ?? []) as { value: string }[]).map((choice) => choice.value)).toEqual([
 		'en',
 		'es',
 		'fr',
@@ -74,7 +74,7 @@ it('defines the documented options', () => {
 		'ko',
 		'hi',
 	]);
-	expect((options.language?.choices as { name: string }[])[3]?.name).toBe('German');
+	expect(((options.language?.choices ?? []) as { name: string }[])[3]?.name).toBe('German');
 	expect(options.cleanup_voice).toMatchObject({ type: 5 });
 
 	const settings = definitions.find((definition) => definition.name === 'clone-settings')!;

@@ -45,7 +45,7 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		const post = await voicePost();
 		expect(post.json?.flags).toBe(MessageFlags.IsVoiceMessage);
 		expect(post.json?.content ?? '').toBe('');
-		const [meta] = post.json?.attachments as { filename: string; duration_secs: number; waveform: string }[];
+		const [meta] = (post.json?.attachments ?? []) as { filename: string; duration_secs: number; waveform: string }[];
 		expect(meta?.filename).toBe('voice-message.ogg');
 		expect(meta!.duration_secs).toBeCloseTo(2, 1);
 		const waveform = Buffer.from(meta!.waveform, 'base64');
@@ -62,7 +62,7 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 
 		// Delete removes the voice message as well as the reply.
 		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
-		const deleteId = (final.json?.components?.[0]?.components as { custom_id: string }[])[1]!.custom_id;
+		const deleteId = ((final.json?.components?.[0]?.components ?? []) as { custom_id: string }[])[1]!.custom_id;
 		const base = chatInputPayload({ commandName: 'unused' }) as unknown as Record<string, unknown>;
 		const click = {
 			...base,

@@ -29,13 +29,17 @@ function wav(...segments: { seconds: number; amplitude: number }[]): Buffer {
 	out.writeUInt16LE(16, 34);
 	out.write('data', 36, 'latin1');
 	out.writeUInt32LE(values.length * 2, 40);
-	values.forEach((value, i) => out.writeInt16LE(value, 44 + i * 2));
+	values.forEach((value, i) => {
+		out.writeInt16LE(value, 44 + i * 2);
+	});
 	return out;
 }
 
 function pcm(values: number[]): Buffer {
 	const out = Buffer.alloc(values.length * 2);
-	values.forEach((value, i) => out.writeInt16LE(value, i * 2));
+	values.forEach((value, i) => {
+		out.writeInt16LE(value, i * 2);
+	});
 	return out;
 }
 

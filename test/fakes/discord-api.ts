@@ -504,7 +504,9 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 			if (f.data.length > ctx.sizeLimit) return apiError(413, 40005, 'Request entity too large');
 		}
 		const byIndex = new Map<string, RecordedFile>();
-		files.forEach((f, i) => byIndex.set(/^files\[(\d+)\]$/.exec(f.fieldName)?.[1] ?? String(i), f));
+		files.forEach((f, i) => {
+			byIndex.set(/^files\[(\d+)\]$/.exec(f.fieldName)?.[1] ?? String(i), f);
+		});
 		if (!Array.isArray(payload.attachments)) {
 			return [...existing, ...files.map((f) => makeAttachment(f, {}, ctx))];
 		}
@@ -908,22 +910,26 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 	function defaultRoute(req: RecordedDiscordRequest): FakeAnswer {
 		const { method, path } = req;
 		const seg = path.split('/').slice(1);
-		let m: RegExpExecArray | null;
-		if ((m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path)) && method === 'POST') {
+		let m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+		if (m && method === 'POST') {
 			return interactionCallback(m[1]!, seg[2]!, req);
 		}
-		if ((m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/.exec(path))) {
+		m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/.exec(path);
+		if (m) {
 			return webhookMessageRoute(method, m[1]!, seg[2]!, m[3]!, req);
 		}
-		if ((m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path)) && method === 'POST') {
+		m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
+		if (m && method === 'POST') {
 			return executeWebhook(m[1]!, seg[2]!, req);
 		}
-		if ((m = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
+		m = /^\/channels\/(\d+)$/.exec(path);
+		if (m && method === 'GET') {
 			if (!hasBotAuth(req)) return UNAUTHORIZED();
 			const ch = channels.get(m[1]!);
 			return ch ? { status: 200, body: ch } : apiError(404, 10003, 'Unknown Channel');
 		}
-		if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
+		m = /^\/channels\/(\d+)\/messages$/.exec(path);
+		if (m && method === 'POST') {
 			if (!hasBotAuth(req)) return UNAUTHORIZED();
 			const payload = (req.json ?? {}) as Record<string, any>;
 			const created = createMessage(payload, req.files, {
@@ -937,7 +943,8 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 			messages.set(created.id, created);
 			return { status: 200, body: created };
 		}
-		if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands(?:\/(\d+))?$/.exec(path))) {
+		m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands(?:\/(\d+))?$/.exec(path);
+		if (m) {
 			return commandsRoute(method, m[1]!, m[2], m[3], req);
 		}
 		return NOT_FOUND();
@@ -951,8 +958,14 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 		cdnRequests.push({ method, path: pathname, ...(range ? { range } : {}) });
 		const key = pathname.replace(/^\/media/, '').replace(/^\/attachments/, '');
 		const file = cdn.get(key);
-		if (!file) return sendAnswer(res, { status: 404, body: 'This content is no longer available.' });
-		if (method !== 'GET' && method !== 'HEAD') return sendAnswer(res, { status: 405, body: 'Method Not Allowed' });
+		if (!file) {
+			sendAnswer(res, { status: 404, body: 'This content is no longer available.' });
+			return;
+		}
+		if (method !== 'GET' && method !== 'HEAD') {
+			sendAnswer(res, { status: 405, body: 'Method Not Allowed' });
+			return;
+		}
 		const headers: Record<string, string> = {
 			'accept-ranges': 'bytes',
 			'content-type': file.contentType ?? 'application/octet-stream',
@@ -961,14 +974,16 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 		const size = file.data.length;
 		const r = parseRange(range, size);
 		if (r === 'unsatisfiable') {
-			return sendAnswer(res, { status: 416, headers: { ...headers, 'content-range': `bytes */${size}` } }, method === 'HEAD');
+			sendAnswer(res, { status: 416, headers: { ...headers, 'content-range': `bytes */${size}` } }, method === 'HEAD');
+			return;
 		}
 		if (r) {
-			return sendAnswer(
+			sendAnswer(
 				res,
 				{ status: 206, body: file.data.subarray(r.start, r.end + 1), headers: { ...headers, 'content-range': `bytes ${r.start}-${r.end}/${size}` } },
 				method === 'HEAD',
 			);
+			return;
 		}
 		sendAnswer(res, { status: 200, body: file.data, headers }, method === 'HEAD');
 	}

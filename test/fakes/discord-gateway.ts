@@ -159,14 +159,27 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 	}
 
 	function onIdentify(conn: GatewayConnection, d: GatewayIdentifyData | undefined): void {
-		if (conn.sessionId) return closeWith(conn, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
-		if (!d || typeof d !== 'object' || d.token !== token) return closeWith(conn, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+		if (conn.sessionId) {
+			closeWith(conn, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
+			return;
+		}
+		if (!d || typeof d !== 'object' || d.token !== token) {
+			closeWith(conn, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+			return;
+		}
 		const intents = Number(d.intents);
 		if (!Number.isInteger(intents) || intents < 0 || (intents & ~ALL_INTENTS) !== 0) {
-			return closeWith(conn, GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
+			closeWith(conn, GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
+			return;
 		}
-		if ((intents & PRIVILEGED_INTENTS & ~approved) !== 0) return closeWith(conn, GatewayCloseCodes.DisallowedIntents, 'Disallowed intent(s).');
-		if (d.shard && (d.shard[0] !== 0 || d.shard[1] !== 1)) return closeWith(conn, GatewayCloseCodes.InvalidShard, 'Invalid shard.');
+		if ((intents & PRIVILEGED_INTENTS & ~approved) !== 0) {
+			closeWith(conn, GatewayCloseCodes.DisallowedIntents, 'Disallowed intent(s).');
+			return;
+		}
+		if (d.shard && (d.shard[0] !== 0 || d.shard[1] !== 1)) {
+			closeWith(conn, GatewayCloseCodes.InvalidShard, 'Invalid shard.');
+			return;
+		}
 		conn.identify = d;
 		conn.sessionId = randomBytes(16).toString('hex');
 		knownSessions.set(conn.sessionId, { seq: 0 });
@@ -193,8 +206,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 	}
 
 	function onResume(conn: GatewayConnection, d: { token?: string; session_id?: string; seq?: number } | undefined): void {
-		if (conn.sessionId) return closeWith(conn, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
-		if (!d || d.token !== token) return closeWith(conn, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+		if (conn.sessionId) {
+			closeWith(conn, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
+			return;
+		}
+		if (!d || d.token !== token) {
+			closeWith(conn, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+			return;
+		}
 		const known = d.session_id ? knownSessions.get(d.session_id) : undefined;
 		if (!known || typeof d.seq !== 'number' || d.seq > known.seq) {
 			send(conn, { op: GatewayOpcodes.InvalidSession, d: false });
@@ -216,7 +235,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 			payload = JSON.parse(text) as GatewayPayload;
 			if (!payload || typeof payload !== 'object' || typeof payload.op !== 'number') throw new Error('not a payload');
 		} catch {
-			return closeWith(conn, GatewayCloseCodes.DecodeError, 'Error while decoding payload.');
+			closeWith(conn, GatewayCloseCodes.DecodeError, 'Error while decoding payload.');
+			return;
 		}
 		conn.received.push(payload);
 		switch (payload.op) {
@@ -234,10 +254,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 			case GatewayOpcodes.VoiceStateUpdate:
 			case GatewayOpcodes.RequestGuildMembers:
 			case GatewayOpcodes.RequestSoundboardSounds:
-				if (!conn.sessionId) return closeWith(conn, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+				if (!conn.sessionId) {
+					closeWith(conn, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+					return;
+				}
 				break;
 			default:
-				return closeWith(conn, GatewayCloseCodes.UnknownOpcode, 'Unknown opcode.');
+				closeWith(conn, GatewayCloseCodes.UnknownOpcode, 'Unknown opcode.');
+				return;
 		}
 		changed();
 	}

@@ -83,9 +83,9 @@ describe('generate', () => {
 		expect(json).toEqual({
 			request_id: expect.stringMatching(/^xtts-v2-api_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
 			status: 'QUEUED',
-			polling_url: `${fake.origin}/v2/requests/status/${String(json['request_id'])}`,
+			polling_url: `${fake.origin}/v2/requests/status/${String(json.request_id)}`,
 		});
-		expect(fake.lastJobId()).toBe(json['request_id']);
+		expect(fake.lastJobId()).toBe(json.request_id);
 		const [recorded] = fake.generateRequests();
 		expect(recorded?.body).toEqual({ speaker: SPEAKER, text: 'Hello', language: 'en' });
 		expect(recorded?.headers['ocp-apim-subscription-key']).toBe('k-123');
@@ -140,8 +140,8 @@ describe('generate', () => {
 describe('status and media', () => {
 	it('walks the default script, then serves the media without the key', async () => {
 		const id = await submit();
-		expect((await pollJson(id))['status']).toBe('QUEUED');
-		expect((await pollJson(id))['status']).toBe('PROCESSING');
+		expect((await pollJson(id)).status).toBe('QUEUED');
+		expect((await pollJson(id)).status).toBe('PROCESSING');
 		const done = await pollJson(id);
 		expect(done).toEqual({
 			request_id: id,
@@ -153,10 +153,10 @@ describe('status and media', () => {
 			updated_at: expect.any(String),
 			completed_at: expect.any(String),
 		});
-		expect((await pollJson(id))['status']).toBe('COMPLETED'); // the last step repeats
+		expect((await pollJson(id)).status).toBe('COMPLETED'); // the last step repeats
 		expect(fake.statusRequests(id)).toHaveLength(4);
 
-		const mediaUrl = (done['output'] as { media_url: string[] }).media_url[0] ?? '';
+		const mediaUrl = (done.output as { media_url: string[] }).media_url[0] ?? '';
 		const media = await fetch(mediaUrl);
 		expect(media.status).toBe(200);
 		expect(media.headers.get('content-type')).toBe('application/octet-stream');
@@ -170,7 +170,7 @@ describe('status and media', () => {
 	it('reports FAILED with the configured error and a null output', async () => {
 		fake.nextJob = { script: ['PROCESSING', 'FAILED'], error: 'speaker audio too short' };
 		const id = await submit();
-		expect((await pollJson(id))['status']).toBe('PROCESSING');
+		expect((await pollJson(id)).status).toBe('PROCESSING');
 		expect(await pollJson(id)).toMatchObject({ status: 'FAILED', error: 'speaker audio too short', output: null });
 		expect((await fetch(`${fake.origin}/media/${id}/output.ext`)).status).toBe(404);
 	});
@@ -197,7 +197,7 @@ describe('status and media', () => {
 		const id = await submit();
 		await fake.setStatus(id, 'ERROR', 'GPU fell over');
 		expect(await pollJson(id)).toMatchObject({ status: 'ERROR', error: 'GPU fell over', output: null });
-		expect((await pollJson(id))['status']).toBe('ERROR');
+		expect((await pollJson(id)).status).toBe('ERROR');
 		await expect(fake.setStatus('nope', 'COMPLETED')).rejects.toThrow(/unknown request id/);
 	});
 });
@@ -231,7 +231,7 @@ describe('faults', () => {
 		const id = await submit();
 		fake.failNextStatus({ kind: 'status', status: 500 });
 		expect((await poll(id)).status).toBe(500);
-		expect((await pollJson(id))['status']).toBe('QUEUED');
+		expect((await pollJson(id)).status).toBe('QUEUED');
 	});
 
 	it('drops the connection', async () => {

@@ -368,7 +368,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 		}
 
 		const headerHook = req.headers['x-webhook-url'];
-		const webhookUrl = typeof headerHook === 'string' && headerHook !== '' ? headerHook : (input['webhook'] ?? undefined);
+		const webhookUrl = typeof headerHook === 'string' && headerHook !== '' ? headerHook : (input.webhook ?? undefined);
 		if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) {
 			badRequest(res, "'X-Webhook-URL' must be an http(s) URL");
 			return;
@@ -387,7 +387,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 			...(opts.chunkedMedia ? { chunkedMedia: true } : {}),
 			mediaBytesSent: 0,
 			webhookUrl: webhookUrl as string | undefined,
-			eventsFilter: (input['webhook_events_filter'] ?? undefined) as string[] | undefined,
+			eventsFilter: (input.webhook_events_filter ?? undefined) as string[] | undefined,
 			createdAt: now,
 			updatedAt: now,
 			completedAt: null,
@@ -401,7 +401,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 
 	function serveMedia(res: ServerResponse, id: string): void {
 		const job = jobs.get(id);
-		if (!job || job.status !== 'COMPLETED') {
+		if (job?.status !== 'COMPLETED') {
 			sendText(res, 404, 'Not Found');
 			return;
 		}
@@ -517,15 +517,15 @@ function statusJson(job: FakeJob, origin: string): Record<string, unknown> {
 function validate(input: Record<string, unknown>): string | undefined {
 	const present = (k: string): boolean => input[k] !== undefined && input[k] !== null;
 	if (!present('speaker')) return "'speaker' is required";
-	if (!isHttpUrl(input['speaker'])) return "'speaker' must be an http(s) URL to an audio file";
-	if (present('text') && typeof input['text'] !== 'string') return "'text' must be a string";
-	if (present('language') && (typeof input['language'] !== 'string' || !LANGUAGES.has(input['language']))) {
+	if (!isHttpUrl(input.speaker)) return "'speaker' must be an http(s) URL to an audio file";
+	if (present('text') && typeof input.text !== 'string') return "'text' must be a string";
+	if (present('language') && (typeof input.language !== 'string' || !LANGUAGES.has(input.language))) {
 		return `'language' must be one of: ${[...LANGUAGES].join(', ')}`;
 	}
-	if (present('cleanup_voice') && typeof input['cleanup_voice'] !== 'boolean') return "'cleanup_voice' must be a boolean";
-	if (present('webhook') && !isHttpUrl(input['webhook'])) return "'webhook' must be an http(s) URL";
+	if (present('cleanup_voice') && typeof input.cleanup_voice !== 'boolean') return "'cleanup_voice' must be a boolean";
+	if (present('webhook') && !isHttpUrl(input.webhook)) return "'webhook' must be an http(s) URL";
 	if (present('webhook_events_filter')) {
-		const f = input['webhook_events_filter'];
+		const f = input.webhook_events_filter;
 		if (!Array.isArray(f) || !f.every((e) => e === '*' || e === 'completed')) {
 			return '\'webhook_events_filter\' must be an array of "*" or "completed"';
 		}

@@ -88,7 +88,9 @@ export async function startStallingProxy(targetUrl: string): Promise<StallingPro
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	return {
 		url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
-		hold: () => void (holding = true),
+		hold: () => {
+			holding = true;
+		},
 		release() {
 			holding = false;
 			for (const send of held.splice(0)) send();
