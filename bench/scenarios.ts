@@ -244,7 +244,7 @@ export async function inflightScenario(o: BenchOptions): Promise<InflightResult>
 			await rig.waitFor(all(warmUp, isSettled), 2 * o.cadenceMs + 30_000, 'the warm-up job');
 			collectGarbage();
 			const idleRssMB = process.memoryUsage().rss / MiB;
-			const overall = startMonitor(() => rig.bot.runner.inFlight);
+			const overall = startMonitor(() => rig.bot.runner.active);
 			const started = Date.now();
 			// Requests arrive at a steady pace, then wait QUEUED at the API; each completes inflightQueuedMs after its submit.
 			const traces: Trace[] = [];

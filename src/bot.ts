@@ -1,25 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, Options, REST, type ClientOptions, type Interaction } from 'discord.js';
-import { cloneThisVoiceCommand, commandDefinitions, commandsByName, handleJobButton, MODAL_PREFIX, type CommandContext } from './discord/registry.js';
-import { answerPrivately, replyPrivately } from './discord/replies.js';
+import { Events, type Client } from 'discord.js';
+import { detectFfmpeg } from './audio/ffmpeg.js';
 import type { Config } from './config.js';
-import type { Logger } from './util/logger.js';
-import { systemClock, type Clock } from './util/clock.js';
+import { createDiscordClient, interactionRestFor } from './discord/client.js';
 import { syncCommands } from './discord/command-sync.js';
+import type { HandlerContext } from './discord/context.js';
 import { createDelivery } from './discord/delivery.js';
-import { createDiscordTransport, type DiscordDispatchers } from './discord/rest-transport.js';
-import { createHttpAgent } from './util/http.js';
-import { createJobRunner, type JobRunner } from './jobs/runner.js';
-import { createJobStore } from './store/job-store.js';
+import { createJobReporter } from './discord/job-reporter.js';
+import { registry } from './discord/registry.js';
+import { createRouter } from './discord/router.js';
+import { createAudioPreparer } from './jobs/prepare-audio.js';
+import { createJobRecords } from './jobs/records.js';
+import type { JobRunner } from './jobs/engine.js';
+import { createJobRunner } from './jobs/runner.js';
+import { callbackUrl, startWebhookServer, type HealthReport, type WebhookServer } from './server/http-server.js';
 import { createOwnership } from './store/ownership.js';
 import { createPendingVoices } from './store/pending-voices.js';
-import { failureMessage, refusal } from './discord/presenter.js';
 import { createSettingsService, type SettingsService } from './store/settings.js';
 import { createStores, type Stores } from './store/stores.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { createHttpAgent } from './util/http.js';
+import type { Logger } from './util/logger.js';
 import { createXttsClient } from './xtts/client.js';
-import { detectFfmpeg } from './audio/ffmpeg.js';
-import { createAudioPreparer } from './jobs/prepare-audio.js';
-import { callbackUrl, startWebhookServer, type HealthReport, type WebhookServer } from './server/http-server.js';
+
+/**
+ * The composition root: config → stores → XTTS client → job runner → Discord client and router. Everything is
+ * made here and passed in; no module reaches for another's instance.
+ */
 
 export interface BotOptions {
 	config: Config;
@@ -48,23 +55,6 @@ export interface Bot {
 	stop(): Promise<void>;
 }
 
-/** How the bot's discord.js client is made (exported so that tests make theirs the same way). */
-export function discordClientOptions(config: Config, dispatchers: DiscordDispatchers): ClientOptions {
-	return {
-		// No privileged intents: slash commands arrive as interactions and need none.
-		intents: [GatewayIntentBits.Guilds],
-		// Every interaction carries its member, user and message: kept in the cache they would only add up, one per
-		// member who ever used the bot, for as long as it runs. The bot's own user and member stay.
-		makeCache: Options.cacheWithLimits({
-			...Options.DefaultMakeCacheSettings,
-			MessageManager: 0,
-			UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user?.id },
-			GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user?.id },
-		}),
-		rest: { makeRequest: createDiscordTransport(dispatchers), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
-	};
-}
-
 /** Builds the bot from its parts: config → store → services → client → handlers. */
 export async function createBot(options: BotOptions): Promise<Bot> {
 	const { config, logger } = options;
@@ -73,10 +63,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	// Acknowledgements have a pool of their own, wide enough for a burst: one that waits for a connection behind
 	// another (or behind an upload) eats into Discord's 3 s.
 	const callbackAgent = createHttpAgent({ connections: 256 });
-	const client = options.client ?? new Client(discordClientOptions(config, { api: agent, callbacks: callbackAgent }));
-	// Same transport and per-route limits as the client's, without the global 50/s budget that Discord doesn't
-	// apply to interaction endpoints (see DeliveryOptions.interactionRest).
-	const interactionRest = new REST({ ...client.rest.options, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
+	const client = options.client ?? createDiscordClient(config, { api: agent, callbacks: callbackAgent });
+	const interactionRest = interactionRestFor(client);
 	const stores = options.stores ?? (await createStores(config.storeUrl, logger));
 
 	const xtts = createXttsClient({
@@ -94,24 +82,25 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		{ ffmpeg: Boolean(ffmpegPath) },
 		ffmpegPath ? 'ffmpeg found: oversized outputs are sent as Ogg/Opus' : 'no ffmpeg: oversized outputs are sent as links',
 	);
+	const publicUrl = config.webhook?.publicUrl ?? '';
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
-	const jobStore = createJobStore(stores);
+	const jobStore = createJobRecords(stores);
 	const runner = createJobRunner({
 		ownership,
 		xtts,
 		jobs: jobStore,
-		delivery: createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now }),
+		reporter: createJobReporter(createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now })),
 		audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
 		clock,
 		logger,
 		pollIntervalMs: config.xtts.pollIntervalMs,
 		jobTimeoutMs: config.xtts.jobTimeoutMs,
-		maxInFlight: config.maxJobsInFlight,
+		maxAtApi: config.maxJobsInFlight,
 		...(config.webhook && webhookSecret
 			? {
 					webhook: {
-						urlFor: (jobId: string) => callbackUrl(config.webhook!.publicUrl, webhookSecret, jobId),
+						urlFor: (jobId: string) => callbackUrl(publicUrl, webhookSecret, jobId),
 						// Callbacks do the work; polling stays as a slow safety net for a lost one.
 						safetyPollIntervalMs: Math.max(60_000, config.xtts.pollIntervalMs * 6),
 					},
@@ -121,7 +110,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	let httpServer: WebhookServer | undefined;
 	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
-	const context: CommandContext = {
+	const context: HandlerContext = {
 		config,
 		logger,
 		runner,
@@ -136,53 +125,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	};
 
 	let accepting = true;
+	const router = createRouter({ registry, context, accepting: () => accepting });
 
-	/** Finds what answers this interaction; undefined for interactions the bot doesn't handle. */
-	function route(interaction: Interaction): { name: string; run: () => Promise<unknown> } | undefined {
-		if (interaction.isChatInputCommand()) {
-			const command = commandsByName.get(interaction.commandName);
-			return command && { name: interaction.commandName, run: () => command.execute(interaction, context) };
-		}
-		if (interaction.isMessageContextMenuCommand() && interaction.commandName === cloneThisVoiceCommand.data.name) {
-			return { name: interaction.commandName, run: () => cloneThisVoiceCommand.execute(interaction, context) };
-		}
-		if (interaction.isModalSubmit() && interaction.customId.startsWith(MODAL_PREFIX)) {
-			return { name: 'clone-voice-modal', run: () => cloneThisVoiceCommand.submit(interaction, context) };
-		}
-		if (interaction.isButton())
-			return { name: `button:${interaction.customId.split(':').slice(0, 2).join(':')}`, run: () => handleJobButton(interaction, context) };
-		return undefined;
-	}
-
-	async function handleInteraction(interaction: Interaction): Promise<void> {
-		if (!interaction.isRepliable()) return;
-		const handler = route(interaction);
-		if (!handler) {
-			logger.warn({ type: interaction.type }, 'interaction the bot does not handle');
-			return;
-		}
-		if (!accepting) {
-			await replyPrivately(interaction, refusal.stopping(interaction.locale)).catch(() => undefined);
-			return;
-		}
-		try {
-			await handler.run();
-		} catch (error) {
-			const reference = randomBytes(6).toString('base64url');
-			logger.error(
-				{ err: error, reference, handler: handler.name, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id },
-				'interaction failed',
-			);
-			const content = failureMessage({ kind: 'internal' }, { jobId: reference }, interaction.locale);
-			try {
-				await answerPrivately(interaction, content);
-			} catch (replyError) {
-				logger.warn({ err: replyError, reference }, 'could not report the failure to the member');
-			}
-		}
-	}
-
-	client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
+	client.on(Events.InteractionCreate, (interaction) => void router.handle(interaction));
 	client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
 	client.on(Events.Warn, (message) => logger.warn({ message }, 'discord client warning'));
 
@@ -193,7 +138,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			ok: gateway && store && accepting,
 			gateway: gateway ? 'connected' : 'disconnected',
 			store: store ? 'reachable' : 'unreachable',
-			jobs: { inFlight: runner.inFlight, queued: runner.queued },
+			jobs: { active: runner.active, atApi: runner.atApi, maxAtApi: runner.maxAtApi, waiting: runner.waiting },
 			accepting,
 		};
 	}
@@ -221,7 +166,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 						rest: client.rest,
 						applicationId,
 						guildId: config.discord.guildId,
-						definitions: commandDefinitions,
+						definitions: registry.definitions,
 						logger,
 					}).catch((error: unknown) => logger.error({ err: error }, 'could not register slash commands; run npm run deploy-commands'));
 				}

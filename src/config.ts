@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The hosted API's documented origin. */
+const DEFAULT_XTTS_API_URL = 'https://gateway.pixazo.ai';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalString = z
@@ -37,7 +40,7 @@ const envSchema = z.object({
 	DISCORD_GUILD_ID: snowflake,
 	DISCORD_API_URL: httpUrl(),
 	XTTS_API_KEY: z.string({ message: 'is required (your XTTS subscription key)' }).trim().min(1, 'is required (your XTTS subscription key)'),
-	XTTS_API_URL: httpUrl('https://gateway.pixazo.ai'),
+	XTTS_API_URL: httpUrl(DEFAULT_XTTS_API_URL),
 	XTTS_POLL_INTERVAL_MS: integer(5_000, 1_000, 600_000),
 	XTTS_JOB_TIMEOUT_MS: integer(600_000, 10_000, 86_400_000),
 	LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
@@ -100,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		},
 		xtts: {
 			apiKey: value.XTTS_API_KEY,
-			apiUrl: new URL(value.XTTS_API_URL!).origin,
+			apiUrl: new URL(value.XTTS_API_URL ?? DEFAULT_XTTS_API_URL).origin,
 			pollIntervalMs: value.XTTS_POLL_INTERVAL_MS,
 			jobTimeoutMs: value.XTTS_JOB_TIMEOUT_MS,
 		},
@@ -125,7 +128,12 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Config[
 			path: ['DISCORD_CLIENT_ID'],
 		});
 	const value = parseEnv(schema, env);
-	return Object.freeze({ token: value.DISCORD_TOKEN, clientId: value.DISCORD_CLIENT_ID!, guildId: value.DISCORD_GUILD_ID, apiUrl: value.DISCORD_API_URL });
+	return Object.freeze({
+		token: value.DISCORD_TOKEN,
+		clientId: value.DISCORD_CLIENT_ID ?? '' /* required by the refine above */,
+		guildId: value.DISCORD_GUILD_ID,
+		apiUrl: value.DISCORD_API_URL,
+	});
 }
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {

@@ -7,7 +7,7 @@ import { syncCommands } from './discord/command-sync.js';
 
 dotenv.config({ quiet: true });
 
-let discord;
+let discord: ReturnType<typeof loadDiscordConfig>;
 try {
 	discord = loadDiscordConfig();
 } catch (error) {

@@ -1,11 +1,11 @@
 import dotenv from 'dotenv';
 import { createBot } from './bot.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './util/logger.js';
 
 dotenv.config({ quiet: true });
 
-let config;
+let config: Config;
 try {
 	config = loadConfig();
 } catch (error) {

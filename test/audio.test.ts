@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { outputFileName, sniffAudio, speakerFormatForFileName, wavDurationSeconds, isAudioContentType } from '../src/audio/formats.js';
+import { checkSpeakerMetadata, MAX_SPEAKER_BYTES } from '../src/audio/speaker-check.js';
 import { makeWav } from './fakes/xtts-api.js';
 
 describe('sniffAudio', () => {
@@ -71,5 +72,20 @@ describe('file names and content types', () => {
 		// Bytes that say nothing: the URL's extension when it is an audio one.
 		expect(await outputFileName(Buffer.from('raw, unknown bytes'), { url: 'https://cdn.example/v1/job/output.flac' })).toBe('clone.flac');
 		expect(await outputFileName(Buffer.from('raw, unknown bytes'), { url: 'https://cdn.example/v1/job/output.ext' })).toBe('clone.bin');
+	});
+});
+
+describe('checkSpeakerMetadata', () => {
+	const file = { name: 'voice.wav', url: 'https://cdn.example/voice.wav', size: 1000, contentType: 'audio/x-wav', duration: null };
+
+	it('returns what is wrong as data (the Discord layer words it), and nothing for a usable file', () => {
+		expect(checkSpeakerMetadata(file)).toBeUndefined();
+		expect(checkSpeakerMetadata({ ...file, contentType: 'image/png' })).toEqual({ ok: false, problem: { kind: 'not-audio', name: 'voice.wav' } });
+		expect(checkSpeakerMetadata({ ...file, name: 'voice.flac' })).toEqual({ ok: false, problem: { kind: 'wrong-extension', name: 'voice.flac' } });
+		expect(checkSpeakerMetadata({ ...file, size: MAX_SPEAKER_BYTES + 1 })).toEqual({
+			ok: false,
+			problem: { kind: 'too-large', bytes: MAX_SPEAKER_BYTES + 1, max: MAX_SPEAKER_BYTES },
+		});
+		expect(checkSpeakerMetadata({ ...file, duration: 0.4 })).toEqual({ ok: false, problem: { kind: 'too-short', seconds: 0.4 } });
 	});
 });

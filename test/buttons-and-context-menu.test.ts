@@ -12,7 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachmentPayload, chatInputPayload, injectInteraction, snowflake, type RecordedDiscordRequest } from './fakes/discord-api.js';
 import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
-import { createJobStore } from '../src/store/job-store.js';
+import { createJobRecords } from '../src/jobs/records.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
 
@@ -80,14 +80,14 @@ describe('Cancel', () => {
 		const refused = await stranger.callback();
 		expect(refused.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
 		expect(refused.json?.data?.content).toContain('Only the member who asked for this clone can cancel it');
-		expect(h.bot.runner.inFlight).toBe(1);
+		expect(h.bot.runner.active).toBe(1);
 
 		const owner = click(`job:cancel:${jobId}`, messageOf(progress), REQUESTER);
 		expect((await owner.callback()).json?.type).toBe(InteractionResponseType.DeferredMessageUpdate);
 		const cancelled = await run.edit((content) => content.startsWith('🚫 Cancelled'));
 		expect(contentOf(cancelled)).toContain('may still be billed');
 		expect(cancelled.json?.components).toEqual([]);
-		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
+		await expect.poll(() => h.bot.runner.active).toBe(0);
 
 		// The member's slot is free again: a new request is accepted (after the cooldown).
 		h.clock.advance(15_000);
@@ -115,9 +115,8 @@ describe('Cancel', () => {
 		const cancelled = await run.edit((content) => content.startsWith('🚫 Cancelled'));
 		expect(contentOf(cancelled)).toContain('may still be billed');
 		// The request's id is known (for the host and the provider), and the reply never said "Queued".
-		const record = await h.bot.runner.settled(jobId).then(() => createJobStore(h.bot.stores).get(jobId));
-		expect(record?.xtts?.requestId).toBe(h.xtts.lastJobId());
-		expect(record?.outcome).toMatchObject({ kind: 'failed', reason: 'cancelled' });
+		const record = await h.bot.runner.settled(jobId).then(() => createJobRecords(h.bot.stores).get(jobId));
+		expect(record).toMatchObject({ state: 'cancelled', reachedApi: true, xtts: { requestId: h.xtts.lastJobId() } });
 		expect(
 			run
 				.webhookRequests()
@@ -215,6 +214,35 @@ describe('Again and Delete on a result', () => {
 
 		const stale = click('job:again:nosuchjob123', messageOf(result), OTHER);
 		expect((await stale.callback()).json?.data?.content).toContain('This button has expired');
+	});
+});
+
+describe('the router', () => {
+	it('an unknown or outdated button gets a private answer in the member’s language, and nothing runs', async () => {
+		h = await startHarness();
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		const result = await h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER }).edit(isFinal);
+		for (const customId of ['old-feature:do:1', 'job:explode:1', 'job']) {
+			const pressed = click(customId, messageOf(result), OTHER);
+			const answer = await pressed.callback();
+			expect(answer.json?.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+			expect(answer.json?.data?.flags).toBe(MessageFlags.Ephemeral);
+			expect(answer.json?.data?.content).toBe('⌛ This button or form is no longer active. Please run the command again.');
+		}
+		expect(h.xtts.generateRequests()).toHaveLength(1);
+		expect(h.logs.filter((line) => line.includes('interaction the bot does not handle'))).toHaveLength(1);
+	});
+
+	it('a form or a command this version does not have is answered too (German member)', async () => {
+		h = await startHarness();
+		const form = await h.submitModal({ customId: 'survey:42', text: 'hi', language: '', userId: REQUESTER, locale: 'de' }).callback();
+		expect(form.json?.data).toMatchObject({
+			flags: MessageFlags.Ephemeral,
+			content: '⌛ Diese Schaltfläche oder dieses Formular ist nicht mehr aktiv. Bitte führ den Befehl noch einmal aus.',
+		});
+		const command = await h.command({ commandName: 'retired-command', user: { id: REQUESTER } }).callback();
+		expect(command.json?.data).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringContaining('no longer active') });
+		expect(h.xtts.requests).toHaveLength(0);
 	});
 });
 

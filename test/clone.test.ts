@@ -49,6 +49,8 @@ describe('/clone happy path', () => {
 		expect(content).toContain('> Hello \\*world\\*, this is me.');
 		expect(content).toContain('English — your Discord language');
 		expect(final.json?.allowed_mentions).toEqual({ parse: [] });
+		// The attachment's id is a string, as Discord's snowflakes are and as discord.js sends it itself.
+		expect(final.json?.attachments).toEqual([{ id: '0', filename: 'clone.wav' }]);
 
 		const [generate] = h.xtts.generateRequests();
 		expect(generate?.body).toEqual({ speaker: run.speakerUrl, text: 'Hello *world*, this is me.', language: 'en', cleanup_voice: false });

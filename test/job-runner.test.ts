@@ -3,8 +3,11 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/util/logger.js';
 import { abortableSleep } from '../src/util/clock.js';
 import type { Delivery, OutgoingMessage } from '../src/discord/delivery.js';
-import { createJobRunner, SENDING_NOTICE_MS } from '../src/jobs/runner.js';
-import type { JobRecord, JobStore } from '../src/store/job-store.js';
+import { createJobReporter } from '../src/discord/job-reporter.js';
+import type { JobIn, JobRecord } from '../src/jobs/lifecycle.js';
+import type { JobRecords } from '../src/jobs/records.js';
+import { createJobRunner } from '../src/jobs/runner.js';
+import { SENDING_NOTICE_MS } from '../src/jobs/submit.js';
 import { createAudioPreparer } from '../src/jobs/prepare-audio.js';
 import { createXttsClient } from '../src/xtts/client.js';
 import { startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
@@ -27,7 +30,7 @@ afterEach(async () => {
 	await fake.close();
 });
 
-function memoryJobs(): JobStore & { records: Map<string, JobRecord> } {
+function memoryJobs(): JobRecords & { records: Map<string, JobRecord> } {
 	const records = new Map<string, JobRecord>();
 	return {
 		records,
@@ -50,7 +53,7 @@ function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
 	};
 }
 
-const newJob = (now: number) => jobRecord({ id: 'cadence-job-1', createdAt: now });
+const newJob = (now: number) => jobRecord({ id: 'cadence-job-1', createdAt: now }) as JobIn<'recorded'>;
 
 function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery()) {
 	const xtts = createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger });
@@ -69,7 +72,7 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 			ownership: { id: 'this-process', ownedElsewhere: async () => false, claim: async () => true, start: async () => undefined, stop: async () => undefined },
 			xtts,
 			jobs,
-			delivery,
+			reporter: createJobReporter(delivery),
 			audio: createAudioPreparer({ xtts, ffmpegPath: undefined, logger: silentLogger }),
 			clock: { now: Date.now, sleep },
 			logger: silentLogger,

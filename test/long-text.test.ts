@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { wavDurationSeconds } from '../src/audio/formats.js';
 import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
@@ -87,6 +91,54 @@ it('joined audio over the upload limit (no ffmpeg): the link of every part, in o
 	const jobs = [...h.xtts.jobs.keys()];
 	expect(jobs).toHaveLength(parts);
 	expect(links).toBe(jobs.map((id, index) => `[${index + 1}](${h.xtts.origin}/media/${id}/output.ext)`).join(' · '));
+});
+
+/** Parts the API returned as Ogg/Opus: only ffmpeg joins them. */
+const OGG_OPUS = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead'), Buffer.alloc(600)]);
+
+it('parts that are not WAV, with no ffmpeg on the host: the member is told what the host lacks, logged as a warning', async () => {
+	h = await startHarness({ ffmpegPath: null });
+	h.xtts.nextJob = { script: ['COMPLETED'], media: OGG_OPUS };
+	const final = await h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT }).edit(isFinal, 10_000);
+	expect(contentOf(final)).toContain("❌ Long texts in this audio format need ffmpeg on the bot's host to join their parts.");
+	expect(contentOf(final)).not.toContain("went wrong on the bot's side");
+	const failed = h.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'job failed');
+	expect(failed).toEqual([expect.objectContaining({ level: 'warn', kind: 'needs-ffmpeg' })]);
+	expect(h.logs.some((line) => (JSON.parse(line) as { level: string }).level === 'error')).toBe(false);
+});
+
+it('Cancel stops an ffmpeg join that is under way', async () => {
+	// An "ffmpeg" that never finishes, and says who it is: the join must be stopped, not waited for.
+	const dir = await mkdtemp(path.join(tmpdir(), 'slow-ffmpeg-'));
+	const pidFile = path.join(dir, 'pid');
+	const ffmpeg = path.join(dir, 'ffmpeg');
+	await writeFile(ffmpeg, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 60\n`, { mode: 0o755 });
+	try {
+		h = await startHarness({ ffmpegPath: ffmpeg });
+		h.xtts.nextJob = { script: ['COMPLETED'], media: OGG_OPUS };
+		const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
+		const progress = await run.edit((content) => content.includes('**Queued**'));
+		const jobId = String(progress.json?.components?.[0]?.components?.[0]?.custom_id ?? '').split(':')[2] ?? '';
+		await expect.poll(() => existsSync(pidFile), { timeout: 10_000 }).toBe(true);
+		const pid = Number((await readFile(pidFile, 'utf8')).trim());
+		expect(() => process.kill(pid, 0)).not.toThrow();
+
+		expect(await h.bot.runner.cancel(jobId)).toBe('cancelled');
+		const final = await run.edit((content) => content.startsWith('🚫 Cancelled'));
+		expect(contentOf(final)).toContain('may still be billed');
+		await expect
+			.poll(() => {
+				try {
+					process.kill(pid, 0);
+					return 'running';
+				} catch {
+					return 'stopped';
+				}
+			})
+			.toBe('stopped');
+	} finally {
+		await rm(dir, { recursive: true, force: true });
+	}
 });
 
 it('part links stay within Discord’s embed limits, numbered without a gap', () => {

@@ -61,7 +61,7 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		const voiceMessageId = contentOf(final).match(/\/(\d+)$/m)?.[1];
 
 		// Delete removes the voice message as well as the reply.
-		await expect.poll(() => h.bot.runner.inFlight).toBe(0);
+		await expect.poll(() => h.bot.runner.active).toBe(0);
 		const deleteId = ((final.json?.components?.[0]?.components ?? []) as { custom_id: string }[])[1]!.custom_id;
 		const base = chatInputPayload({ commandName: 'unused' }) as unknown as Record<string, unknown>;
 		const click = {

@@ -4,7 +4,8 @@ import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/util/logger.js';
 import { abortableSleep } from '../src/util/clock.js';
-import { createXttsClient, parseRetryAfter, XttsError, type XttsClient } from '../src/xtts/client.js';
+import { createXttsClient, type XttsClient } from '../src/xtts/client.js';
+import { parseRetryAfter, XttsError } from '../src/xtts/contract.js';
 import { makeWav, startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
 
 const KEY = 'test-subscription-key-0123456789';

@@ -72,7 +72,7 @@ export function speakerFormatForFileName(fileName: string): SpeakerFormat | unde
 /** Content types Discord and browsers give the speaker formats. An absent type is judged by the other checks. */
 export function isAudioContentType(contentType: string | null | undefined): boolean {
 	if (!contentType) return true;
-	const type = contentType.toLowerCase().split(';')[0]!.trim();
+	const type = (contentType.toLowerCase().split(';')[0] ?? '').trim();
 	return type.startsWith('audio/') || type === 'video/x-flv' || type === 'application/ogg' || type === 'video/mp4' || type === 'video/ogg';
 }
 

@@ -50,7 +50,7 @@ export async function joinAudio(parts: Buffer[], options: JoinAudioOptions): Pro
 	const wavs = parts.map(parsePcmWav);
 	const first = wavs[0];
 	if (first && wavs.every((wav) => wav !== undefined && sameFormat(wav.format, first.format))) {
-		return { data: joinWavs(wavs as PcmWav[], pauseMs), ext: 'wav' };
+		return { data: joinWavs([first, ...(wavs.slice(1) as PcmWav[])], pauseMs), ext: 'wav' };
 	}
 	if (!options.ffmpegPath) {
 		throw new AudioJoinError('needs-ffmpeg', 'the audio parts are not PCM WAVs of one format, and joining them needs ffmpeg');
@@ -141,8 +141,9 @@ function sameFormat(a: WavFormat, b: WavFormat): boolean {
 	);
 }
 
-function joinWavs(wavs: PcmWav[], pauseMs: number): Buffer {
-	const { format, fmtChunk } = wavs[0]!;
+function joinWavs([first, ...rest]: [PcmWav, ...PcmWav[]], pauseMs: number): Buffer {
+	const wavs = [first, ...rest];
+	const { format, fmtChunk } = first;
 	// Whole frames of silence, so that every later part stays aligned on its frames.
 	const pauseFrames = Math.round((pauseMs * format.sampleRate) / 1000);
 	const pauseBytes = pauseFrames * format.blockAlign;

@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { isAudioContentType, sniffAudio, SNIFF_BYTES, speakerFormatForFileName, wavDurationSeconds, type SpeakerFormat } from './formats.js';
 import { download } from '../util/http.js';
-import { invalidInput } from '../discord/presenter.js';
 
 /**
  * Checks a member's speaker file before anything is spent at the API: the content type, the extension
@@ -20,15 +19,23 @@ export interface SpeakerAttachment {
 	duration: number | null;
 }
 
-export type SpeakerVerdict = { ok: true; format: SpeakerFormat; seconds: number | undefined } | { ok: false; message: string };
+/** What is wrong with a speaker file, as data: the Discord layer words it (discord/presenter.ts). */
+export type SpeakerProblem =
+	| { kind: 'not-audio'; name: string }
+	| { kind: 'wrong-extension'; name: string }
+	| { kind: 'too-large'; bytes: number; max: number }
+	| { kind: 'too-short'; seconds: number }
+	| { kind: 'unreadable' };
+
+export type SpeakerVerdict = { ok: true; format: SpeakerFormat; seconds: number | undefined } | { ok: false; problem: SpeakerProblem };
 
 /** The checks that need no download: run first, answered at once. */
-export function checkSpeakerMetadata(attachment: SpeakerAttachment, locale?: string): SpeakerVerdict | undefined {
-	if (!isAudioContentType(attachment.contentType)) return { ok: false, message: invalidInput.notAudio(attachment.name, locale) };
-	if (!speakerFormatForFileName(attachment.name)) return { ok: false, message: invalidInput.wrongExtension(attachment.name, locale) };
-	if (attachment.size > MAX_SPEAKER_BYTES) return { ok: false, message: invalidInput.tooLarge(attachment.size, MAX_SPEAKER_BYTES, locale) };
+export function checkSpeakerMetadata(attachment: SpeakerAttachment): Extract<SpeakerVerdict, { ok: false }> | undefined {
+	if (!isAudioContentType(attachment.contentType)) return { ok: false, problem: { kind: 'not-audio', name: attachment.name } };
+	if (!speakerFormatForFileName(attachment.name)) return { ok: false, problem: { kind: 'wrong-extension', name: attachment.name } };
+	if (attachment.size > MAX_SPEAKER_BYTES) return { ok: false, problem: { kind: 'too-large', bytes: attachment.size, max: MAX_SPEAKER_BYTES } };
 	if (attachment.duration !== null && attachment.duration < MIN_SPEAKER_SECONDS) {
-		return { ok: false, message: invalidInput.tooShort(attachment.duration, locale) };
+		return { ok: false, problem: { kind: 'too-short', seconds: attachment.duration } };
 	}
 	return undefined;
 }
@@ -36,7 +43,7 @@ export function checkSpeakerMetadata(attachment: SpeakerAttachment, locale?: str
 /** Fetches just the head of the file and judges it by its bytes. */
 export async function checkSpeakerContent(
 	attachment: SpeakerAttachment,
-	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal /** The member's Discord locale, for the answer. */; locale?: string },
+	options: { dispatcher: Dispatcher; protocols: readonly string[]; signal?: AbortSignal },
 ): Promise<SpeakerVerdict> {
 	let head: Buffer;
 	try {
@@ -47,11 +54,11 @@ export async function checkSpeakerContent(
 			signal: options.signal,
 		}));
 	} catch {
-		return { ok: false, message: invalidInput.unreadable(options.locale) };
+		return { ok: false, problem: { kind: 'unreadable' } };
 	}
 	const sniffed = await sniffAudio(head);
-	if (!sniffed?.speakerFormat) return { ok: false, message: invalidInput.notAudio(attachment.name, options.locale) };
+	if (!sniffed?.speakerFormat) return { ok: false, problem: { kind: 'not-audio', name: attachment.name } };
 	const seconds = attachment.duration ?? (sniffed.speakerFormat === 'wav' ? wavDurationSeconds(head) : undefined);
-	if (seconds !== undefined && seconds < MIN_SPEAKER_SECONDS) return { ok: false, message: invalidInput.tooShort(seconds, options.locale) };
+	if (seconds !== undefined && seconds < MIN_SPEAKER_SECONDS) return { ok: false, problem: { kind: 'too-short', seconds } };
 	return { ok: true, format: sniffed.speakerFormat, seconds };
 }

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
-import { RefusedError, type Admission } from '../jobs/runner.js';
-import type { JobRecord } from '../store/job-store.js';
+import { RefusedError, type Admission } from '../jobs/admission.js';
+import { recordJob } from '../jobs/records.js';
 import type { LanguageCode } from '../xtts/languages.js';
-import { LANGUAGE_CHAR_LIMITS, splitText } from '../xtts/text-split.js';
-import { invalidInput, refusal } from './presenter.js';
+import { invalidInput, refusal, speakerProblemMessage } from './presenter.js';
 import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../store/settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../audio/speaker-check.js';
 import { answerPrivately, replyPrivately } from './replies.js';
-import type { CommandContext } from './context.js';
+import type { HandlerContext } from './context.js';
 
 /**
  * The one pipeline behind /clone, "Clone this voice" and the Again button: check the input (privately,
@@ -33,14 +31,14 @@ export interface CloneInput {
 	voiceMessage?: boolean | null;
 }
 
-export async function startClone(interaction: CloneInteraction, context: CommandContext, input: CloneInput): Promise<void> {
+export async function startClone(interaction: CloneInteraction, context: HandlerContext, input: CloneInput): Promise<void> {
 	const text = input.text.trim();
 	// Clients can bypass max_length and choices: check again.
 	if (!text) return replyPrivately(interaction, invalidInput.emptyText(interaction.locale));
 	if (text.length > MAX_TEXT_LENGTH) return replyPrivately(interaction, invalidInput.textTooLong(text.length, MAX_TEXT_LENGTH, interaction.locale));
 	const { speaker } = input;
-	const metadataProblem = checkSpeakerMetadata(speaker, interaction.locale);
-	if (metadataProblem && !metadataProblem.ok) return replyPrivately(interaction, metadataProblem.message);
+	const refused = checkSpeakerMetadata(speaker);
+	if (refused) return replyPrivately(interaction, speakerProblemMessage(refused.problem, interaction.locale));
 
 	// One read of the server's settings answers the limits, the language and the voice-message default. It is
 	// memory on SQLite; a shared Redis may be slow or reconnecting, and Discord's 3 s are not to be spent on it.
@@ -53,23 +51,22 @@ export async function startClone(interaction: CloneInteraction, context: Command
 	// CDN, whose latency is not ours to promise inside Discord's 3 s. A file whose bytes give it away (a PNG
 	// renamed voice.wav) is rare: its public "thinking…" is withdrawn and the member is told privately.
 	if (!interaction.deferred) await interaction.deferReply();
-	const checked = await checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols, locale: interaction.locale });
-	if (!checked.ok) return answerPrivately(interaction, checked.message);
+	const checked = await checkSpeakerContent(speaker, { dispatcher: context.downloads, protocols: context.attachmentProtocols });
+	if (!checked.ok) return answerPrivately(interaction, speakerProblemMessage(checked.problem, interaction.locale));
 
+	// Every interaction from a server channel or a DM has one (Discord's docs: "channel_id? … available on all
+	// interaction types except PING"); none would be a Discord bug, answered by the router with a reference.
+	const channelId = interaction.channelId;
+	if (!channelId) throw new Error('interaction without a channel id');
 	const channel = interaction.channel;
 	const resolved = languageIn(guildSettings, {
 		explicit: input.language,
-		channelId: interaction.channelId,
+		channelId,
 		parentChannelId: channel?.isThread() ? channel.parentId : null,
 		locale: interaction.locale,
 	});
-	const now = context.now();
-	const job: JobRecord = {
-		v: 1,
-		id: newJobId(),
-		state: 'recorded',
-		createdAt: now,
-		updatedAt: now,
+	const job = recordJob({
+		createdAt: context.now(),
 		interaction: {
 			id: interaction.id,
 			applicationId: interaction.applicationId,
@@ -77,7 +74,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 			createdAt: interaction.createdTimestamp,
 		},
 		guildId: interaction.guildId,
-		channelId: interaction.channelId!,
+		channelId,
 		requesterId: interaction.user.id,
 		locale: interaction.locale,
 		uploadLimit: interaction.attachmentSizeLimit ?? DEFAULT_UPLOAD_LIMIT,
@@ -91,8 +88,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 			voiceMessage: input.voiceMessage ?? voiceMessagesIn(guildSettings),
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
 		},
-		...longTextParts(text, resolved.language),
-	};
+	});
 	try {
 		await context.runner.start(job, limits);
 	} catch (error) {
@@ -118,7 +114,7 @@ export async function startClone(interaction: CloneInteraction, context: Command
 const SETTINGS_BEFORE_ACK_MS = 1_000;
 
 /** The server's settings; if the store is slow to give them, the reply is deferred meanwhile. */
-async function settingsOrAcknowledge(interaction: CloneInteraction, context: CommandContext): Promise<GuildSettings | undefined> {
+async function settingsOrAcknowledge(interaction: CloneInteraction, context: HandlerContext): Promise<GuildSettings | undefined> {
 	if (!interaction.guildId) return undefined;
 	const read = context.settings.get(interaction.guildId);
 	const timer = new AbortController();
@@ -134,16 +130,6 @@ async function settingsOrAcknowledge(interaction: CloneInteraction, context: Com
 	return read;
 }
 
-/**
- * A text over the model's limit for its language (XTTS truncates or garbles beyond it) becomes parts
- * within that limit, at sentence boundaries.
- */
-function longTextParts(text: string, language: LanguageCode): Pick<JobRecord, 'parts' | 'partIndex'> {
-	if (text.length <= LANGUAGE_CHAR_LIMITS[language]) return {};
-	const parts = splitText(text, language);
-	return parts.length > 1 ? { parts: parts.map((part) => ({ text: part })), partIndex: 0 } : {};
-}
-
 function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits, locale: string): string {
 	switch (admission.reason) {
 		case 'member-busy':
@@ -157,9 +143,4 @@ function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Lim
 		case 'stopping':
 			return refusal.stopping(locale);
 	}
-}
-
-/** Short enough to read out to a host, long enough never to collide. */
-export function newJobId(): string {
-	return randomBytes(9).toString('base64url');
 }

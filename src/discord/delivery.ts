@@ -11,8 +11,8 @@ import {
 	userMention,
 } from 'discord.js';
 import type { Logger } from '../util/logger.js';
-import { runningButtons } from './components/job-buttons.js';
-import type { JobRecord } from '../store/job-store.js';
+import type { JobRecord } from '../jobs/lifecycle.js';
+import { UndeliverableError } from '../jobs/ports.js';
 
 /**
  * What the member sees of a job: progress edits of the deferred reply, then the result or the failure.
@@ -37,13 +37,9 @@ export interface Delivered {
 	messageId?: string;
 }
 
-export class UndeliverableError extends Error {
-	override name = 'UndeliverableError';
-}
-
 export interface Delivery {
-	/** Edits the deferred reply, with a Cancel button; silently skipped once the token is too old (progress is best effort). */
-	progress(job: JobRecord, content: string): Promise<void>;
+	/** Edits the deferred reply; silently skipped once the token is too old (progress is best effort). */
+	progress(job: JobRecord, message: OutgoingMessage): Promise<void>;
 	/**
 	 * Posts audio as a voice message in the channel (a deferred reply can't become one); returns its URL.
 	 * Throws when the channel refuses it (e.g. voice messages not allowed there).
@@ -86,7 +82,8 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 			// The member already sees their reply: no pings from edits.
 			allowed_mentions: { parse: [] },
 			// Replace whatever the reply carried (nothing, while deferred) with exactly this file.
-			attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+			// Discord's attachment ids are snowflake strings; discord.js sends them as strings too.
+			attachments: files.map((file, index) => ({ id: String(index), filename: file.name })),
 			components: message.components ?? [],
 			embeds: message.embeds ?? [],
 		};
@@ -107,7 +104,7 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 			body: {
 				content,
 				allowed_mentions: { users: [job.requesterId] },
-				attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+				attachments: files.map((file, index) => ({ id: String(index), filename: file.name })),
 				components: message.components ?? [],
 				embeds: message.embeds ?? [],
 				// Discord drops a second message with the same nonce from the same author for a few minutes,
@@ -134,10 +131,10 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 			return `https://discord.com/channels/${job.guildId ?? '@me'}/${result.channel_id ?? job.channelId}/${result.id}`;
 		},
 
-		async progress(job, content) {
+		async progress(job, message) {
 			if (!tokenUsable(job)) return;
 			try {
-				await editReply(job, { content, components: runningButtons(job.id, job.locale) });
+				await editReply(job, message);
 			} catch (error) {
 				log.warn({ jobId: job.id, err: error }, 'progress edit failed');
 			}

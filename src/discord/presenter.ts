@@ -1,9 +1,11 @@
 import { escapeMarkdown, time, TimestampStyles, userMention, type APIEmbed } from 'discord.js';
 import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
-import type { LanguageCode } from '../xtts/languages.js';
+import type { SpeakerProblem } from '../audio/speaker-check.js';
+import type { Failure } from '../jobs/failure.js';
+import { partOf, type JobIn, type JobRecord } from '../jobs/lifecycle.js';
+import type { JobPhase, JobResult } from '../jobs/ports.js';
 import type { LanguageSource } from '../store/settings.js';
-import type { JobRecord } from '../store/job-store.js';
-import type { XttsStatus } from '../xtts/client.js';
+import type { LanguageCode } from '../xtts/languages.js';
 
 /**
  * Every text a member reads is built here, so the wording stays consistent and one place turns an error
@@ -11,45 +13,34 @@ import type { XttsStatus } from '../xtts/client.js';
  * member's language: a job's own locale, or the `locale` argument (English when absent).
  */
 
-export type FailureKind =
-	| 'balance'
-	| 'auth'
-	| 'unavailable'
-	| 'busy'
-	| 'failed'
-	| 'provider-error'
-	| 'timeout'
-	| 'network'
-	| 'interrupted'
-	| 'download'
-	| 'internal';
-
-export interface Failure {
-	kind: FailureKind;
-	/** The API's own error text for a FAILED job (shown to the member: it is about their input). */
-	apiError?: string;
-	/** For a long text: which part failed. */
-	part?: { index: number; total: number };
-}
-
 /** "German — server default", in the member's language ("Alemán — predeterminado del servidor"). */
 export function languageLabel(language: LanguageCode, source: LanguageSource, locale?: string): string {
 	return t(locale, 'language.label', { language: languageNameFor(language, locale), source: t(locale, `source.${source}`) });
 }
 
-export function progressMessage(job: JobRecord, status: XttsStatus | 'starting'): string {
-	const phase = t(job.locale, status === 'PROCESSING' ? 'progress.processing' : status === 'starting' ? 'progress.starting' : 'progress.queued');
-	return runningMessage(job, phase);
+/** A running job's reply: its phase (in line, sending, queued, processing), which part, and how long it has run. */
+export function progressMessage(job: JobRecord, phase: JobPhase): string {
+	return runningMessage(job, phaseText(job.locale, phase));
 }
 
-export function queuedMessage(job: JobRecord, position: number): string {
-	return runningMessage(job, t(job.locale, 'progress.waiting', { position }));
+function phaseText(locale: string, phase: JobPhase): string {
+	switch (phase.kind) {
+		case 'waiting':
+			return t(locale, 'progress.waiting', { position: phase.position });
+		case 'sending':
+			return t(locale, 'progress.starting');
+		case 'queued':
+			return t(locale, 'progress.queued');
+		case 'processing':
+			return t(locale, 'progress.processing');
+	}
 }
 
 function runningMessage(job: JobRecord, phase: string): string {
 	// A relative timestamp shows the elapsed time live in every client, without an edit per second.
 	const started = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
-	const part = job.parts ? t(job.locale, 'progress.part', { part: (job.partIndex ?? 0) + 1, total: job.parts.length }) : '';
+	const current = partOf(job);
+	const part = current ? t(job.locale, 'progress.part', { part: current.index + 1, total: current.total }) : '';
 	return t(job.locale, 'progress', {
 		member: userMention(job.requesterId),
 		phase: `${phase}${part}`,
@@ -58,10 +49,10 @@ function runningMessage(job: JobRecord, phase: string): string {
 	});
 }
 
-export function cancelledMessage(job: JobRecord, reachedApi: boolean): string {
+export function cancelledMessage(job: JobIn<'cancelled'>): string {
 	return t(job.locale, 'cancelled', {
 		member: userMention(job.requesterId),
-		billing: t(job.locale, reachedApi ? 'cancelled.billed' : 'cancelled.free'),
+		billing: t(job.locale, job.reachedApi ? 'cancelled.billed' : 'cancelled.free'),
 		quote: quoteText(job.request.text),
 	});
 }
@@ -79,33 +70,24 @@ export function speakerHint(seconds: number | undefined, locale?: string): strin
 	return undefined;
 }
 
-export function resultMessage(
-	job: JobRecord,
-	options: {
-		tooLarge?: { url: string; bytes?: number; limit: number };
-		/** A long text's joined audio over the limit: its parts' links follow the message (partLinks). */
-		partsTooLarge?: { count: number; bytes: number; limit: number };
-		voiceMessageUrl?: string;
-	} = {},
-): string {
+/** The result's text: who asked, in which language, the text, and where the audio is when it is not attached. */
+export function resultMessage(job: JobRecord, result: JobResult): string {
 	const locale = job.locale;
+	const limit = formatBytes(job.uploadLimit, locale);
 	const lines = [
 		t(locale, 'result', { member: userMention(job.requesterId), language: languageLabel(job.request.language, job.request.languageSource, locale) }),
 		quoteText(job.request.text),
 	];
-	if (options.tooLarge) {
-		const { url, bytes, limit } = options.tooLarge;
+	const { audio } = result;
+	if (audio.kind === 'link') {
+		const { url, bytes } = audio;
 		lines.push(
-			bytes === undefined
-				? t(locale, 'result.linkUnknownSize', { limit: formatBytes(limit, locale), url })
-				: t(locale, 'result.link', { size: formatBytes(bytes, locale), limit: formatBytes(limit, locale), url }),
+			bytes === undefined ? t(locale, 'result.linkUnknownSize', { limit, url }) : t(locale, 'result.link', { size: formatBytes(bytes, locale), limit, url }),
 		);
 	}
-	if (options.partsTooLarge) {
-		const { count, bytes, limit } = options.partsTooLarge;
-		lines.push(t(locale, 'result.parts', { size: formatBytes(bytes, locale), limit: formatBytes(limit, locale), count }));
-	}
-	if (options.voiceMessageUrl) lines.push(t(locale, 'result.voiceMessage', { url: options.voiceMessageUrl }));
+	// A long text's joined audio over the limit: its parts' links follow the message (partLinks).
+	if (audio.kind === 'part-links') lines.push(t(locale, 'result.parts', { size: formatBytes(audio.bytes, locale), limit, count: audio.urls.length }));
+	if (result.voiceMessageUrl) lines.push(t(locale, 'result.voiceMessage', { url: result.voiceMessageUrl }));
 	const hint = speakerHint(job.request.speakerSeconds, locale);
 	if (hint) lines.push(hint);
 	return lines.join('\n');
@@ -135,12 +117,23 @@ export const refusal = {
 export const invalidInput = {
 	emptyText: (locale?: string) => t(locale, 'invalid.emptyText'),
 	textTooLong: (length: number, max: number, locale?: string) => t(locale, 'invalid.textTooLong', { length, max }),
-	notAudio: (name: string, locale?: string) => t(locale, 'invalid.notAudio', { name: escapeMarkdown(name) }),
-	wrongExtension: (name: string, locale?: string) => t(locale, 'invalid.wrongExtension', { name: escapeMarkdown(name) }),
-	tooLarge: (bytes: number, max: number, locale?: string) => t(locale, 'invalid.tooLarge', { size: formatBytes(bytes, locale), max: formatBytes(max, locale) }),
-	tooShort: (seconds: number, locale?: string) => t(locale, 'invalid.tooShort', { seconds: formatDecimal(seconds, 1, locale) }),
-	unreadable: (locale?: string) => t(locale, 'invalid.unreadable'),
 };
+
+/** What is wrong with a speaker file, in the member's language. */
+export function speakerProblemMessage(problem: SpeakerProblem, locale?: string): string {
+	switch (problem.kind) {
+		case 'not-audio':
+			return t(locale, 'invalid.notAudio', { name: escapeMarkdown(problem.name) });
+		case 'wrong-extension':
+			return t(locale, 'invalid.wrongExtension', { name: escapeMarkdown(problem.name) });
+		case 'too-large':
+			return t(locale, 'invalid.tooLarge', { size: formatBytes(problem.bytes, locale), max: formatBytes(problem.max, locale) });
+		case 'too-short':
+			return t(locale, 'invalid.tooShort', { seconds: formatDecimal(problem.seconds, 1, locale) });
+		case 'unreadable':
+			return t(locale, 'invalid.unreadable');
+	}
+}
 
 export function formatBytes(bytes: number, locale?: string): string {
 	const MiB = 1024 * 1024;

@@ -1,18 +1,51 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { cloneSettingsCommand } from './commands/clone-settings.js';
-import { cloneThisVoiceCommand } from './commands/clone-this-voice.js';
+import { cloneThisVoiceCommand, cloneVoiceModal } from './commands/clone-this-voice.js';
 import { cloneCommand } from './commands/clone.js';
-import type { Command } from './context.js';
+import { jobButtons } from './components/job-button-handler.js';
+import type { ComponentHandler, MessageCommand, ModalHandler, SlashCommand } from './context.js';
 
-/** The slash commands the bot answers. */
-export const commands: readonly Command[] = [cloneCommand, cloneSettingsCommand];
+/** Everything the bot answers, in one place: the router looks handlers up here, command sync registers the commands. */
+export interface Registry {
+	slashCommands: ReadonlyMap<string, SlashCommand>;
+	messageCommands: ReadonlyMap<string, MessageCommand>;
+	/** By custom-id prefix. */
+	components: ReadonlyMap<string, ComponentHandler>;
+	/** By custom-id prefix. */
+	modals: ReadonlyMap<string, ModalHandler>;
+	/** Every definition registered with Discord. */
+	definitions: readonly RESTPostAPIApplicationCommandsJSONBody[];
+}
 
-export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((command) => [command.data.name, command]));
+export function createRegistry(handlers: {
+	slashCommands: readonly SlashCommand[];
+	messageCommands: readonly MessageCommand[];
+	components: readonly ComponentHandler[];
+	modals: readonly ModalHandler[];
+}): Registry {
+	const byKey = <T>(items: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> => {
+		const map = new Map<string, T>();
+		for (const item of items) {
+			if (map.has(key(item))) throw new Error(`two handlers for ${key(item)}`);
+			map.set(key(item), item);
+		}
+		return map;
+	};
+	return {
+		slashCommands: byKey(handlers.slashCommands, (command) => command.data.name),
+		messageCommands: byKey(handlers.messageCommands, (command) => command.data.name),
+		components: byKey(handlers.components, (handler) => handler.prefix),
+		modals: byKey(handlers.modals, (handler) => handler.prefix),
+		definitions: [...handlers.slashCommands.map((command) => command.data), ...handlers.messageCommands.map((command) => command.data)],
+	};
+}
+
+export const registry = createRegistry({
+	slashCommands: [cloneCommand, cloneSettingsCommand],
+	messageCommands: [cloneThisVoiceCommand],
+	components: [jobButtons],
+	modals: [cloneVoiceModal],
+});
 
 /** Every definition registered with Discord: the slash commands and the message context menu. */
-export const commandDefinitions: readonly RESTPostAPIApplicationCommandsJSONBody[] = [...commands.map((command) => command.data), cloneThisVoiceCommand.data];
-
-export { cloneThisVoiceCommand, MODAL_PREFIX } from './commands/clone-this-voice.js';
-export { handleJobButton } from './components/job-button-handler.js';
-
-export type { Command, CommandContext } from './context.js';
+export const commandDefinitions = registry.definitions;

@@ -90,18 +90,20 @@ interface BlobLike {
  */
 export function encodeMultipart(form: FormDataLike): { body: () => AsyncIterable<Uint8Array>; length: number; contentType: string } {
 	const boundary = `----xtts-bot-${randomBytes(12).toString('hex')}`;
-	const escape = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+	const escapeQuoted = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
 	const pieces: (Uint8Array | BlobLike)[] = [];
 	for (const [name, value] of form.entries()) {
 		if (typeof value === 'string') {
-			pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"\r\n\r\n${value}\r\n`));
+			pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`));
 			continue;
 		}
 		const blob = value as BlobLike;
 		const filename = blob.name ?? 'blob';
 		const type = blob.type || 'application/octet-stream';
 		pieces.push(
-			Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`),
+			Buffer.from(
+				`--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"; filename="${escapeQuoted(filename)}"\r\nContent-Type: ${type}\r\n\r\n`,
+			),
 			blob,
 			Buffer.from('\r\n'),
 		);

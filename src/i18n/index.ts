@@ -43,7 +43,7 @@ export function t<K extends MessageKey>(locale: string | null | undefined, key: 
 
 /** A language's name in the member's language ("Alemán" for a Spanish-speaking member). */
 export function languageNameFor(language: LanguageCode, locale: string | null | undefined): string {
-	return replyLanguage(locale).languageNames?.[language] ?? ENGLISH.languageNames![language]!;
+	return replyLanguage(locale).languageNames?.[language] ?? ENGLISH.languageNames?.[language] ?? language;
 }
 
 /** A decimal number as the member's language writes it ("1.5" / "1,5"). */

@@ -3,7 +3,8 @@ import { joinAudio } from '../audio/join.js';
 import { outputFileName } from '../audio/formats.js';
 import { transcodeToOpus } from '../audio/ffmpeg.js';
 import { toVoiceMessage, type VoiceMessage } from '../audio/voice-message.js';
-import { XttsError, type XttsClient } from '../xtts/client.js';
+import type { XttsClient } from '../xtts/client.js';
+import { XttsError } from '../xtts/contract.js';
 
 /**
  * Turns the API's output into what the reply can carry: the file itself when it fits the channel's
@@ -28,7 +29,7 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 	const { xtts, ffmpegPath } = options;
 	const log = options.logger.child({ component: 'output-audio' });
 
-	async function fit(data: Buffer, name: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio> {
+	async function fitToLimit(data: Buffer, name: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio> {
 		if (data.length <= uploadLimit) return { kind: 'file', file: { name, data }, transcoded: false };
 		if (ffmpegPath) {
 			try {
@@ -58,8 +59,10 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 		async prepareJoined(mediaUrls, uploadLimit, signal) {
 			const parts: Buffer[] = [];
 			for (const url of mediaUrls) parts.push(await xtts.downloadMedia(url, { maxBytes: MAX_TRANSCODE_INPUT_BYTES, ...(signal ? { signal } : {}) }));
-			const joined = await joinAudio(parts, ffmpegPath ? { ffmpegPath } : {});
-			return fit(joined.data, `clone.${joined.ext}`, uploadLimit, signal);
+			// Cancel and shutdown stop an ffmpeg join too. Parts that are not WAV with no ffmpeg to join them throw an
+			// AudioJoinError('needs-ffmpeg'): the member is told what the host is missing (jobs/failure.ts).
+			const joined = await joinAudio(parts, { ffmpegPath, signal });
+			return fitToLimit(joined.data, `clone.${joined.ext}`, uploadLimit, signal);
 		},
 
 		async prepare(mediaUrl, uploadLimit, signal) {

@@ -22,13 +22,11 @@ export function callbackUrl(publicUrl: string, secret: string, jobId: string): s
 	return `${publicUrl.replace(/\/+$/, '')}${CALLBACK_PATH}/${encodeURIComponent(jobId)}/${callbackToken(secret, jobId)}`;
 }
 
-export interface CallbackHandler {
-	/**
-	 * 'taken' (200), 'unknown' job (404), 'invalid': not a status body (400), or 'elsewhere': a job this process
-	 * can't act on now (503, worth retrying).
-	 */
-	(jobId: string, body: unknown): Promise<'taken' | 'unknown' | 'elsewhere' | 'invalid'>;
-}
+/**
+ * 'taken' (200), 'unknown' job (404), 'invalid': not a status body (400), or 'elsewhere': a job this process
+ * can't act on now (503, worth retrying).
+ */
+export type CallbackHandler = (jobId: string, body: unknown) => Promise<'taken' | 'unknown' | 'elsewhere' | 'invalid'>;
 
 export interface HealthReport {
 	ok: boolean;
@@ -63,8 +61,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 		if (!options.onCallback || !options.secret || !match) return send(response, 404, { error: 'not found' });
 		if (request.method !== 'POST') return send(response, 405, { error: 'method not allowed' }, { allow: 'POST' });
 
-		const jobId = safeDecode(match[1]!);
-		const token = safeDecode(match[2]!);
+		const jobId = safeDecode(match[1] ?? '');
+		const token = safeDecode(match[2] ?? '');
 		if (!jobId || !token) return send(response, 404, { error: 'not found' });
 		if (!sameToken(token, callbackToken(options.secret, jobId))) {
 			log.warn({ jobId }, 'callback with a wrong token refused');

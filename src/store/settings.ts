@@ -261,7 +261,7 @@ function emptySettings(): GuildSettings {
 
 function fromStored(value: unknown): GuildSettings {
 	const stored = value as StoredGuildSettingsV1 | undefined;
-	if (!stored || stored.v !== 1) return emptySettings();
+	if (stored?.v !== 1) return emptySettings();
 	return {
 		language: validSetting(stored.language),
 		channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),

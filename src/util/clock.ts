@@ -18,7 +18,7 @@ export const abortableSleep: Sleep = (ms, signal) =>
 		}
 		const onAbort = () => {
 			clearTimeout(timer);
-			reject(signal!.reason);
+			reject(signal?.reason);
 		};
 		const timer = setTimeout(() => {
 			signal?.removeEventListener('abort', onAbort);

@@ -100,9 +100,8 @@ function splitLevel(text: string, limit: number, level: number, language: Langua
 			// Its pieces are packed among themselves, so that the parts around it stay whole units.
 			if (current) out.push(current);
 			current = undefined;
-			const pieces = splitLevel(unit.text, limit, level + 1, language);
-			pieces[0]!.gap = unit.gap;
-			out.push(...pieces);
+			const [head, ...tail] = splitLevel(unit.text, limit, level + 1, language);
+			if (head) out.push({ ...head, gap: unit.gap }, ...tail);
 		} else if (current && current.text.length + unit.gap.length + unit.text.length <= limit) {
 			current.text += unit.gap + unit.text;
 		} else {
@@ -178,13 +177,13 @@ function sentences(text: string, language: LanguageCode): Piece[] {
 		let end = match.index + match[0].length;
 		if (language === 'fr') end += FRENCH_CLOSER.exec(text.slice(end, end + 3))?.[0].length ?? 0;
 		if (end >= text.length) break;
-		const next = text[end]!;
+		const next = text[end] ?? '';
 		if (match[2] !== undefined) {
 			ends.push(end); // 。！？ end a sentence whatever follows
 			continue;
 		}
 		if (next === ' ') {
-			if (endsSentence(text, match.index, match[1]!, end + 1, language)) ends.push(end);
+			if (endsSentence(text, match.index, match[1] ?? '', end + 1, language)) ends.push(end);
 		} else if (CJK_CHAR.test(next) && match[1] !== '.') {
 			ends.push(end); // "你好!我很好": Chinese often uses ASCII ! and ? with no space after
 		}

@@ -9,7 +9,8 @@ import {
 	type APIInteraction,
 	type Client,
 } from 'discord.js';
-import { createBot, discordClientOptions, type Bot } from '../../src/bot.js';
+import { createBot, type Bot } from '../../src/bot.js';
+import { discordClientOptions } from '../../src/discord/client.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { Clock } from '../../src/util/clock.js';

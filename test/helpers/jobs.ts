@@ -1,12 +1,12 @@
-import type { JobRecord, JobState } from '../../src/store/job-store.js';
+import type { JobRecord, JobState } from '../../src/jobs/lifecycle.js';
 
 /** A job's record as the bot writes it, for tests that drive the runner or the store without Discord. */
 export function jobRecord(options: { id?: string; state?: JobState; createdAt?: number } = {}): JobRecord {
 	const createdAt = options.createdAt ?? Date.now();
-	return {
-		v: 1,
+	const state = options.state ?? 'recorded';
+	const common = {
+		v: 2 as const,
 		id: options.id ?? 'job-1',
-		state: options.state ?? 'recorded',
 		createdAt,
 		updatedAt: createdAt,
 		interaction: { id: '1', applicationId: '2', token: 'tok', createdAt },
@@ -15,6 +15,33 @@ export function jobRecord(options: { id?: string; state?: JobState; createdAt?: 
 		requesterId: '5',
 		locale: 'en-US',
 		uploadLimit: 10 * 1024 * 1024,
-		request: { speakerUrl: 'https://cdn.example/v.wav', speakerName: 'v.wav', text: 'hi', language: 'en', languageSource: 'default', cleanupVoice: false },
+		request: {
+			speakerUrl: 'https://cdn.example/v.wav',
+			speakerName: 'v.wav',
+			text: 'hi',
+			language: 'en' as const,
+			languageSource: 'default' as const,
+			cleanupVoice: false,
+		},
+		partIndex: 0,
 	};
+	const xtts = { requestId: `req-${common.id}`, status: 'QUEUED' as const, submittedAt: createdAt };
+	switch (state) {
+		case 'recorded':
+		case 'waiting':
+		case 'submitting':
+			return { ...common, state };
+		case 'submitted':
+		case 'part-done':
+		case 'completed':
+			return { ...common, state, xtts };
+		case 'delivered':
+			return { ...common, state, xtts: { ...xtts, status: 'COMPLETED' }, delivered: { via: 'reply', messageId: '6' } };
+		case 'failed':
+			return { ...common, state, failure: { kind: 'timeout' }, told: true };
+		case 'cancelled':
+			return { ...common, state, reachedApi: false };
+		case 'undeliverable':
+			return { ...common, state, xtts };
+	}
 }

@@ -17,7 +17,7 @@ import { localizeCommand, languageNameFor, t } from '../../i18n/index.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
 import { languageLabel } from '../presenter.js';
 import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../../store/settings.js';
-import type { Command, CommandContext } from '../context.js';
+import type { HandlerContext, SlashCommand } from '../context.js';
 
 /** Channels members can run /clone in (text chat, including the chat of voice and stage channels). */
 const CHAT_CHANNEL_TYPES = [
@@ -181,12 +181,12 @@ export const cloneSettingsCommand = {
 				return;
 		}
 	},
-} satisfies Command;
+} satisfies SlashCommand;
 
 /** Room for channel overrides in `show`, leaving the rest of Discord's 2000 characters to the other lines. */
 const OVERRIDES_BUDGET = 1_100;
 
-async function describeSettings(interaction: ChatInputCommandInteraction, context: CommandContext, guildId: string): Promise<string> {
+async function describeSettings(interaction: ChatInputCommandInteraction, context: HandlerContext, guildId: string): Promise<string> {
 	const locale = interaction.locale;
 	const settings = await context.settings.get(guildId);
 	const gone: string[] = [];

@@ -5,8 +5,6 @@ import {
 	InteractionContextType,
 	TextInputStyle,
 	type Attachment,
-	type MessageContextMenuCommandInteraction,
-	type ModalSubmitInteraction,
 	type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import { localizeCommand, parseLanguageName, t } from '../../i18n/index.js';
@@ -15,16 +13,18 @@ import { LANGUAGE_CODES, type LanguageCode } from '../../xtts/languages.js';
 import { checkSpeakerMetadata, type SpeakerAttachment } from '../../audio/speaker-check.js';
 import { MAX_TEXT_LENGTH, startClone } from '../clone-request.js';
 import { replyPrivately } from '../replies.js';
-import type { CommandContext } from '../context.js';
+import { customId, type MessageCommand, type ModalHandler } from '../context.js';
+import { speakerProblemMessage } from '../presenter.js';
 
 /**
  * "Clone this voice": a message context-menu command. On a message with audio (including Discord voice
  * messages) it asks for the text in a modal, then runs the same pipeline as /clone with that audio.
  */
 
-export const MODAL_PREFIX = 'clone-voice:';
+/** The form's custom id is `clone-voice:<key>`, the key of the audio kept in pendingVoices. */
+export const MODAL_PREFIX = 'clone-voice';
 
-export const cloneThisVoiceCommand = {
+export const cloneThisVoiceCommand: MessageCommand = {
 	data: localizeCommand({
 		type: ApplicationCommandType.Message,
 		name: 'Clone this voice',
@@ -32,18 +32,18 @@ export const cloneThisVoiceCommand = {
 		integration_types: [ApplicationIntegrationType.GuildInstall],
 	} satisfies RESTPostAPIContextMenuApplicationCommandsJSONBody),
 
-	async execute(interaction: MessageContextMenuCommandInteraction, context: CommandContext): Promise<void> {
+	async execute(interaction, context) {
 		const audio = [...interaction.targetMessage.attachments.values()].filter(isAudioAttachment).map(asSpeaker);
 		// The first one the voice service can use; if none can, say why of the first, before the member types anything.
-		const speaker = audio.find((candidate) => checkSpeakerMetadata(candidate, interaction.locale) === undefined);
+		const speaker = audio.find((candidate) => checkSpeakerMetadata(candidate) === undefined);
 		if (!speaker) {
-			const problem = audio[0] && checkSpeakerMetadata(audio[0], interaction.locale);
-			await replyPrivately(interaction, problem && !problem.ok ? problem.message : t(interaction.locale, 'voice.noAudio'));
+			const refused = audio[0] && checkSpeakerMetadata(audio[0]);
+			await replyPrivately(interaction, refused ? speakerProblemMessage(refused.problem, interaction.locale) : t(interaction.locale, 'voice.noAudio'));
 			return;
 		}
 		const key = await context.pendingVoices.put(speaker);
 		await interaction.showModal({
-			custom_id: `${MODAL_PREFIX}${key}`,
+			custom_id: customId(MODAL_PREFIX, key),
 			title: t(interaction.locale, 'voice.modalTitle'),
 			components: [
 				{
@@ -76,8 +76,12 @@ export const cloneThisVoiceCommand = {
 			],
 		});
 	},
+};
 
-	async submit(interaction: ModalSubmitInteraction, context: CommandContext): Promise<void> {
+/** The form "Clone this voice" opens: the text, and optionally the language. */
+export const cloneVoiceModal: ModalHandler = {
+	prefix: MODAL_PREFIX,
+	async execute(interaction, context, [key = '']) {
 		const languageText = interaction.fields.getTextInputValue('language').trim();
 		const language = languageText ? parseLanguage(languageText) : null;
 		if (language === undefined) {
@@ -85,7 +89,7 @@ export const cloneThisVoiceCommand = {
 			return;
 		}
 		// Taken only once the form is valid, so a typo doesn't use it up.
-		const speaker = await context.pendingVoices.take(interaction.customId.slice(MODAL_PREFIX.length));
+		const speaker = await context.pendingVoices.take(key);
 		if (!speaker) {
 			await replyPrivately(interaction, t(interaction.locale, 'voice.expired'));
 			return;

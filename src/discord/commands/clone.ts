@@ -3,7 +3,7 @@ import { localizeCommand } from '../../i18n/index.js';
 import { SPEAKER_FILE_TYPES } from '../../audio/formats.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
 import { MAX_TEXT_LENGTH, startClone } from '../clone-request.js';
-import type { Command } from '../context.js';
+import type { SlashCommand } from '../context.js';
 
 export const cloneCommand = {
 	// English here; the other languages' names and descriptions come from src/i18n/locales/.
@@ -64,4 +64,4 @@ export const cloneCommand = {
 			voiceMessage: interaction.options.getBoolean('voice_message'),
 		});
 	},
-} satisfies Command;
+} satisfies SlashCommand;

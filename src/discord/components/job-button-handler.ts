@@ -1,21 +1,23 @@
 import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
 import { t } from '../../i18n/index.js';
-import { parseJobButtonId } from './job-buttons.js';
-import { UNFINISHED_STATES } from '../../store/job-store.js';
+import { JOB_BUTTON_PREFIX, parseJobButtonArgs } from './job-buttons.js';
+import { isUnfinished } from '../../jobs/lifecycle.js';
 import { startClone } from '../clone-request.js';
 import { replyPrivately } from '../replies.js';
-import type { CommandContext } from '../context.js';
+import type { ComponentHandler, HandlerContext } from '../context.js';
 
 /** Cancel, Again and Delete under a job's message. Everything they need comes from the job's record. */
-export async function handleJobButton(interaction: ButtonInteraction, context: CommandContext): Promise<boolean> {
-	const parsed = parseJobButtonId(interaction.customId);
-	if (!parsed) return false;
+export const jobButtons: ComponentHandler = { prefix: JOB_BUTTON_PREFIX, execute: handleJobButton };
+
+async function handleJobButton(interaction: ButtonInteraction, context: HandlerContext, args: readonly string[]): Promise<void> {
+	const parsed = parseJobButtonArgs(args);
+	if (!parsed) return replyPrivately(interaction, t(interaction.locale, 'interaction.unknown'));
 	// Answers go to whoever pressed, in their language.
 	const locale = interaction.locale;
 	const job = context.runner.running(parsed.jobId) ?? (await context.jobs.get(parsed.jobId));
 	if (!job) {
 		await replyPrivately(interaction, t(locale, 'button.expired'));
-		return true;
+		return;
 	}
 	const isRequester = interaction.user.id === job.requesterId;
 
@@ -23,41 +25,41 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 		case 'cancel': {
 			if (!isRequester) {
 				await replyPrivately(interaction, t(locale, 'button.cancelNotYours'));
-				return true;
+				return;
 			}
 			if (!context.runner.running(job.id)) {
 				// Unfinished but not run by this process: another one sharing the store runs it, or this one has just
 				// started and not picked it up yet. Either way it is not finished.
-				await replyPrivately(interaction, t(locale, UNFINISHED_STATES.has(job.state) ? 'button.notRunningHere' : 'button.alreadyFinished'));
-				return true;
+				await replyPrivately(interaction, t(locale, isUnfinished(job) ? 'button.notRunningHere' : 'button.alreadyFinished'));
+				return;
 			}
 			await interaction.deferUpdate();
 			// The runner edits the message to say it was cancelled.
 			await context.runner.cancel(job.id);
-			return true;
+			return;
 		}
 		case 'delete': {
 			const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
 			if (!isRequester && !mayManage) {
 				await replyPrivately(interaction, t(locale, 'button.deleteNotAllowed'));
-				return true;
+				return;
 			}
 			await interaction.deferUpdate();
 			// Through the interaction's own webhook: needs no channel permission of the bot's.
 			await interaction.deleteReply();
-			if (job.outcome?.kind === 'delivered' && job.outcome.voiceMessageId) {
+			if (job.state === 'delivered' && job.delivered.voiceMessageId) {
 				// The bot may always delete its own messages.
 				await interaction.client.rest
-					.delete(Routes.channelMessage(job.channelId, job.outcome.voiceMessageId))
+					.delete(Routes.channelMessage(job.channelId, job.delivered.voiceMessageId))
 					.catch((error: unknown) => context.logger.warn({ err: error, jobId: job.id }, 'could not delete the voice message'));
 			}
 			context.logger.info({ jobId: job.id, by: interaction.user.id }, 'result deleted');
-			return true;
+			return;
 		}
 		case 'again': {
 			if (speakerLinkExpired(job.request.speakerUrl, context.now())) {
 				await replyPrivately(interaction, t(locale, 'button.speakerExpired'));
-				return true;
+				return;
 			}
 			await startClone(interaction, context, {
 				speaker: { name: job.request.speakerName, url: job.request.speakerUrl, size: 0, contentType: null, duration: job.request.speakerSeconds ?? null },
@@ -66,7 +68,7 @@ export async function handleJobButton(interaction: ButtonInteraction, context: C
 				cleanupVoice: job.request.cleanupVoice,
 				voiceMessage: job.request.voiceMessage ?? null,
 			});
-			return true;
+			return;
 		}
 	}
 }

@@ -1,5 +1,6 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
 import { t } from '../../i18n/index.js';
+import { customId } from '../context.js';
 
 /**
  * The buttons on a job's message. Their custom ids carry the job id, and the job's record in the store
@@ -8,15 +9,16 @@ import { t } from '../../i18n/index.js';
 
 export type JobButtonAction = 'cancel' | 'again' | 'delete';
 
-const PREFIX = 'job';
+/** Custom ids are `job:<action>:<job id>`. */
+export const JOB_BUTTON_PREFIX = 'job';
 
 export function jobButtonId(action: JobButtonAction, jobId: string): string {
-	return `${PREFIX}:${action}:${jobId}`;
+	return customId(JOB_BUTTON_PREFIX, action, jobId);
 }
 
-export function parseJobButtonId(customId: string): { action: JobButtonAction; jobId: string } | undefined {
-	const [prefix, action, jobId] = customId.split(':');
-	if (prefix !== PREFIX || !jobId || (action !== 'cancel' && action !== 'again' && action !== 'delete')) return undefined;
+/** The arguments after the prefix, or undefined for an action this version doesn't know. */
+export function parseJobButtonArgs([action, jobId]: readonly string[]): { action: JobButtonAction; jobId: string } | undefined {
+	if (!jobId || (action !== 'cancel' && action !== 'again' && action !== 'delete')) return undefined;
 	return { action, jobId };
 }
 

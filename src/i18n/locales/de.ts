@@ -107,6 +107,8 @@ export default {
 		'failure.interrupted':
 			'❌ Der Bot wurde neu gestartet, während er diese Anfrage gesendet hat, daher wurde sie nicht abgeschlossen. Bitte führe den Befehl noch einmal aus.',
 		'failure.download': '❌ Die Audiodatei wurde erstellt, aber der Bot konnte sie nicht vom Sprachdienst abrufen. Bitte versuch es noch einmal.',
+		'failure.needs-ffmpeg':
+			'❌ Lange Texte in diesem Audioformat brauchen ffmpeg auf dem Rechner des Bots, um ihre Teile zusammenzufügen. Bitte sag dem Betreiber des Bots Bescheid oder versuch es mit einem kürzeren Text.',
 		'failure.internal':
 			'❌ Beim Bot ist etwas schiefgelaufen. Bitte versuch es noch einmal; wenn es wieder passiert, gib dem Betreiber des Bots diese Referenz.',
 
@@ -132,6 +134,7 @@ export default {
 		'button.cancel': 'Abbrechen',
 		'button.again': 'Nochmal',
 		'button.delete': 'Löschen',
+		'interaction.unknown': '⌛ Diese Schaltfläche oder dieses Formular ist nicht mehr aktiv. Bitte führ den Befehl noch einmal aus.',
 		'button.expired': '⌛ Dieser Button ist abgelaufen.',
 		'button.cancelNotYours': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, kann ihn abbrechen.',
 		'button.alreadyFinished': 'ℹ️ Dieser Klon ist schon fertig.',

@@ -56,6 +56,8 @@ export default {
 		'failure.network': '❌ The bot could not reach the voice service. Please try again in a few minutes.',
 		'failure.interrupted': '❌ The bot restarted while sending this request, so it was not completed. Please run the command again.',
 		'failure.download': '❌ The audio was made but the bot could not fetch it from the voice service. Please try again.',
+		'failure.needs-ffmpeg':
+			"❌ Long texts in this audio format need ffmpeg on the bot's host to join their parts. Please tell the bot's host, or try a shorter text.",
 		'failure.internal': "❌ Something went wrong on the bot's side. Please try again; if it keeps happening, give the bot's host this reference.",
 
 		// A request that can't start now.
@@ -84,6 +86,7 @@ export default {
 		'button.cancel': 'Cancel',
 		'button.again': 'Again',
 		'button.delete': 'Delete',
+		'interaction.unknown': '⌛ This button or form is no longer active. Please run the command again.',
 		'button.expired': '⌛ This button has expired.',
 		'button.cancelNotYours': '🚫 Only the member who asked for this clone can cancel it.',
 		'button.alreadyFinished': 'ℹ️ This clone has already finished.',

@@ -105,6 +105,8 @@ export default {
 		'failure.network': '❌ El bot no pudo conectar con el servicio de voz. Inténtalo de nuevo en unos minutos.',
 		'failure.interrupted': '❌ El bot se reinició mientras enviaba esta solicitud, así que no se completó. Vuelve a ejecutar el comando.',
 		'failure.download': '❌ El audio se generó, pero el bot no pudo descargarlo del servicio de voz. Inténtalo de nuevo.',
+		'failure.needs-ffmpeg':
+			'❌ Los textos largos en este formato de audio necesitan ffmpeg en el servidor del bot para unir sus partes. Avisa a quien aloja el bot o prueba con un texto más corto.',
 		'failure.internal': '❌ Algo falló en el bot. Inténtalo de nuevo; si sigue pasando, da esta referencia a quien aloja el bot.',
 
 		'refusal.memberBusyOne': '⏳ Ya tienes una clonación en curso. Espera a que termine antes de empezar otra.',
@@ -129,6 +131,7 @@ export default {
 		'button.cancel': 'Cancelar',
 		'button.again': 'Otra vez',
 		'button.delete': 'Eliminar',
+		'interaction.unknown': '⌛ Este botón o formulario ya no está activo. Vuelve a ejecutar el comando.',
 		'button.expired': '⌛ Este botón ha caducado.',
 		'button.cancelNotYours': '🚫 Solo el miembro que pidió esta clonación puede cancelarla.',
 		'button.alreadyFinished': 'ℹ️ Esta clonación ya ha terminado.',

@@ -106,6 +106,8 @@ export default {
 		'failure.network': '❌ Le bot n’a pas pu joindre le service vocal. Réessaie dans quelques minutes.',
 		'failure.interrupted': '❌ Le bot a redémarré pendant l’envoi de cette demande, qui n’a donc pas abouti. Relance la commande.',
 		'failure.download': '❌ L’audio a été créé, mais le bot n’a pas pu le récupérer auprès du service vocal. Réessaie.',
+		'failure.needs-ffmpeg':
+			'❌ Les textes longs dans ce format audio ont besoin de ffmpeg chez l’hébergeur du bot pour assembler leurs parties. Préviens l’hébergeur du bot, ou essaie un texte plus court.',
 		'failure.internal': '❌ Quelque chose s’est mal passé du côté du bot. Réessaie ; si le problème persiste, donne cette référence à l’hébergeur du bot.',
 
 		'refusal.memberBusyOne': '⏳ Tu as déjà un clonage en cours. Attends qu’il se termine avant d’en lancer un autre.',
@@ -130,6 +132,7 @@ export default {
 		'button.cancel': 'Annuler',
 		'button.again': 'Encore',
 		'button.delete': 'Supprimer',
+		'interaction.unknown': '⌛ Ce bouton ou ce formulaire n’est plus actif. Relance la commande.',
 		'button.expired': '⌛ Ce bouton a expiré.',
 		'button.cancelNotYours': '🚫 Seul le membre qui a demandé ce clonage peut l’annuler.',
 		'button.alreadyFinished': 'ℹ️ Ce clonage est déjà terminé.',

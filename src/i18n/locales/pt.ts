@@ -105,6 +105,8 @@ export default {
 		'failure.network': '❌ O bot não conseguiu se conectar ao serviço de voz. Tente de novo em alguns minutos.',
 		'failure.interrupted': '❌ O bot reiniciou enquanto enviava este pedido, então ele não foi concluído. Execute o comando de novo.',
 		'failure.download': '❌ O áudio foi gerado, mas o bot não conseguiu baixá-lo do serviço de voz. Tente de novo.',
+		'failure.needs-ffmpeg':
+			'❌ Textos longos neste formato de áudio precisam do ffmpeg no servidor do bot para juntar as partes. Avise quem hospeda o bot ou tente um texto mais curto.',
 		'failure.internal': '❌ Algo deu errado no bot. Tente de novo; se continuar acontecendo, passe esta referência para quem hospeda o bot.',
 
 		'refusal.memberBusyOne': '⏳ Você já tem uma clonagem em andamento. Espere ela terminar antes de começar outra.',
@@ -129,6 +131,7 @@ export default {
 		'button.cancel': 'Cancelar',
 		'button.again': 'De novo',
 		'button.delete': 'Excluir',
+		'interaction.unknown': '⌛ Este botão ou formulário não está mais ativo. Execute o comando de novo.',
 		'button.expired': '⌛ Este botão expirou.',
 		'button.cancelNotYours': '🚫 Só o membro que pediu esta clonagem pode cancelá-la.',
 		'button.alreadyFinished': 'ℹ️ Esta clonagem já terminou.',

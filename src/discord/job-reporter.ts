@@ -1,0 +1,36 @@
+import type { JobReporter } from '../jobs/ports.js';
+import { resultButtons, runningButtons } from './components/job-buttons.js';
+import type { Delivery, OutgoingMessage } from './delivery.js';
+import { cancelledMessage, failureMessage, partLinks, progressMessage, resultMessage } from './presenter.js';
+
+/**
+ * The job layer's reports (phases and outcomes, as data) as the member sees them: the presenter words them in the
+ * member's language, the job buttons go under them, and delivery puts them on the reply or in the channel.
+ */
+export function createJobReporter(delivery: Delivery): JobReporter {
+	return {
+		progress: (job, phase) => delivery.progress(job, { content: progressMessage(job, phase), components: runningButtons(job.id, job.locale) }),
+
+		postVoiceMessage: (job, voice) => delivery.postVoiceMessage(job, voice),
+
+		async result(job, result) {
+			const components = resultButtons(job.id, job.locale);
+			const content = resultMessage(job, result);
+			const { audio } = result;
+			let message: OutgoingMessage = { content, components };
+			// With a voice message, the reply points to it instead of carrying the audio twice.
+			if (audio.kind === 'file' && !result.voiceMessageUrl) message = { content, file: audio.file, components };
+			else if (audio.kind === 'part-links') message = { content, embeds: partLinks(audio.urls), components };
+			return delivery.finish(job, message);
+		},
+
+		async failed(job, failure) {
+			const requestId = 'xtts' in job ? job.xtts?.requestId : undefined;
+			await delivery.finish(job, { content: failureMessage(failure, { jobId: job.id, ...(requestId ? { requestId } : {}) }, job.locale) });
+		},
+
+		async cancelled(job) {
+			await delivery.finish(job, { content: cancelledMessage(job), components: [] });
+		},
+	};
+}

@@ -1,0 +1,91 @@
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { XttsClient } from '../xtts/client.js';
+import { XttsError, type JobStatus } from '../xtts/contract.js';
+import { JobFailed } from './failure.js';
+import { toDelivered, type JobIn, type JobRecord } from './lifecycle.js';
+import type { JobReporter, JobResult, ResultAudio } from './ports.js';
+import type { AudioPreparer } from './prepare-audio.js';
+import { pollingUrlOf } from './track.js';
+
+/**
+ * A completed job's result: the audio fetched (a long text's parts joined, in order), fitted to the upload limit,
+ * posted as a voice message where asked, then delivered to the reply or the channel.
+ */
+
+export interface FinishContext {
+	xtts: XttsClient;
+	audio: AudioPreparer;
+	reporter: Pick<JobReporter, 'result' | 'postVoiceMessage'>;
+	save<T extends JobRecord>(job: T): Promise<T>;
+	clock: Clock;
+	log: Logger;
+}
+
+export async function finish(job: JobIn<'completed'>, final: JobStatus | undefined, context: FinishContext, signal: AbortSignal): Promise<JobRecord> {
+	const { xtts, audio, reporter, log } = context;
+	if (!final) {
+		// Resumed while delivering: ask the API for the media URL again (it is not stored: it may be signed).
+		final = await xtts.getStatus(job.xtts.requestId, { ...pollingUrlOf(job), signal });
+		if (final.status === 'FAILED') throw new JobFailed({ kind: 'failed', ...(final.error ? { apiError: final.error } : {}) });
+		if (final.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
+	}
+	const mediaUrl = final.mediaUrls[0];
+	if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
+
+	const urls = job.parts && job.parts.length > 1 ? await partMediaUrls(job, mediaUrl, xtts, signal) : [mediaUrl];
+	const prepared = urls.length > 1 ? await audio.prepareJoined(urls, job.uploadLimit, signal) : await audio.prepare(mediaUrl, job.uploadLimit, signal);
+	let resultAudio: ResultAudio;
+	if (prepared.kind === 'file') resultAudio = prepared;
+	// Too large once joined: each part's own link, in order (the last part's alone would be a fragment).
+	else if (urls.length > 1) resultAudio = { kind: 'part-links', urls, bytes: prepared.bytes ?? 0 };
+	else resultAudio = { kind: 'link', url: mediaUrl, ...(prepared.bytes === undefined ? {} : { bytes: prepared.bytes }) };
+	if (prepared.kind === 'link') log.info({ limit: job.uploadLimit, bytes: prepared.bytes }, 'output over the upload limit; posting its link');
+
+	const result: JobResult = { audio: resultAudio };
+	if (job.request.voiceMessage && prepared.kind === 'file') {
+		const voiceUrl = await postAsVoiceMessage(job, prepared.file.data, context, signal);
+		if (voiceUrl) result.voiceMessageUrl = voiceUrl;
+	}
+	const delivered = await reporter.result(job, result);
+	const transcoded = prepared.kind === 'file' && prepared.transcoded;
+	log.info({ via: delivered.via, messageId: delivered.messageId, transcoded, ms: context.clock.now() - job.createdAt }, 'job delivered');
+	const voiceMessageId = result.voiceMessageUrl?.split('/').at(-1);
+	try {
+		return await context.save(toDelivered(job, { ...delivered, ...(voiceMessageId ? { voiceMessageId } : {}) }, context.clock.now()));
+	} catch (storeError) {
+		// The member has the audio: a failure message now would replace it. The record stays `completed`, and a
+		// restart re-edits the reply with the same result (or, past the token's life, posts it in the channel).
+		log.error({ err: storeError }, 'delivered, but the delivery could not be recorded');
+		return job;
+	}
+}
+
+/** The earlier parts' media URLs are asked for again now: they are not stored (they may be signed). */
+async function partMediaUrls(job: JobIn<'completed'>, lastUrl: string, xtts: XttsClient, signal: AbortSignal): Promise<string[]> {
+	const parts = job.parts ?? [];
+	const urls: string[] = [];
+	for (const [index, part] of parts.entries()) {
+		if (index === parts.length - 1) {
+			urls.push(lastUrl);
+			continue;
+		}
+		const status = part.requestId ? await xtts.getStatus(part.requestId, { ...(part.pollingUrl ? { pollingUrl: part.pollingUrl } : {}), signal }) : undefined;
+		const url = status?.status === 'COMPLETED' ? status.mediaUrls[0] : undefined;
+		if (!url) throw new JobFailed({ kind: 'download', part: { index, total: parts.length } });
+		urls.push(url);
+	}
+	return urls;
+}
+
+/** Discord doesn't let a deferred reply become a voice message: it is posted in the channel. Undefined on any refusal. */
+async function postAsVoiceMessage(job: JobRecord, audioData: Buffer, context: FinishContext, signal: AbortSignal): Promise<string | undefined> {
+	const voice = await context.audio.voiceMessage(audioData, job.uploadLimit, signal);
+	if (!voice) return undefined;
+	try {
+		return await context.reporter.postVoiceMessage(job, voice);
+	} catch (error) {
+		context.log.info({ err: error instanceof Error ? error.message : error }, 'voice message refused here; sending an audio file');
+		return undefined;
+	}
+}

@@ -1,0 +1,212 @@
+import type { LanguageSource } from '../store/settings.js';
+import type { XttsStatus } from '../xtts/contract.js';
+import type { LanguageCode } from '../xtts/languages.js';
+import type { Failure } from './failure.js';
+
+/**
+ * A job's life as a state machine. The durable record is a union keyed by state, so each state carries exactly
+ * the fields it guarantees; moves are the named functions below, over one table of allowed transitions, and a
+ * move that is not in the table throws.
+ *
+ *   recorded ─► waiting ─► submitting ─► submitted ─► completed ─► delivered
+ *      │           ▲           ▲            │  ▲           └──────► undeliverable
+ *      └───────────┼───────────┘            ▼  │ (next part)
+ *                  └─────────────────── part-done
+ *   any active state ─► failed(kind) | cancelled
+ *
+ * Order matters for money: the record is written before anything is spent, and `submitting` is written just
+ * before the generate request leaves. A record found in `submitting` after a crash may have been charged: it
+ * fails as `interrupted`, and is never sent again. `recorded`, `waiting` and `part-done` never have a request
+ * on the wire, so they are safe to send after a restart.
+ */
+
+export const JOB_RECORD_VERSION = 2;
+
+export interface JobRequest {
+	speakerUrl: string;
+	speakerName: string;
+	text: string;
+	language: LanguageCode;
+	languageSource: LanguageSource;
+	cleanupVoice: boolean;
+	/** Post the result as a Discord voice message (when ffmpeg is there and the channel allows it). */
+	voiceMessage?: boolean;
+	/** Known length of the speaker clip, for the 3–10 s hint. */
+	speakerSeconds?: number;
+}
+
+/** One request at the API: the only one for a short text, the current part's for a long one. */
+export interface XttsRequest {
+	requestId: string;
+	pollingUrl?: string;
+	status: XttsStatus;
+	/** When it reached the API: the job's deadline counts from here. */
+	submittedAt: number;
+}
+
+/** A part of a long text and, once sent, its request (their media URLs are asked for again when joining). */
+export interface PartRecord {
+	text: string;
+	requestId?: string;
+	pollingUrl?: string;
+}
+
+export interface DeliveredTo {
+	via: 'reply' | 'channel';
+	messageId?: string;
+	/** The voice message the result was also posted as, so that Delete removes it too. */
+	voiceMessageId?: string;
+}
+
+/** What every state carries. */
+export interface JobCommon {
+	v: typeof JOB_RECORD_VERSION;
+	id: string;
+	/** The process running it (see store/ownership.ts). */
+	owner?: string;
+	createdAt: number;
+	updatedAt: number;
+	/** What is needed to edit the deferred reply, also after a restart. The token is a credential: never log it. */
+	interaction: { id: string; applicationId: string; token: string; createdAt: number };
+	guildId: string | null;
+	channelId: string;
+	requesterId: string;
+	locale: string;
+	/** The largest upload the reply may carry (the interaction's attachment_size_limit). */
+	uploadLimit: number;
+	request: JobRequest;
+	/** A long text, spoken as several requests one after the other and joined. Absent for a short text. */
+	parts?: PartRecord[];
+	/** The part being worked on: the next to send before it is sent; 0 for a short text. */
+	partIndex: number;
+}
+
+export type JobRecord =
+	| (JobCommon & { state: 'recorded' })
+	| (JobCommon & { state: 'waiting' })
+	| (JobCommon & { state: 'submitting' })
+	| (JobCommon & { state: 'submitted'; xtts: XttsRequest })
+	| (JobCommon & { state: 'part-done'; xtts: XttsRequest })
+	| (JobCommon & { state: 'completed'; xtts: XttsRequest })
+	| (JobCommon & { state: 'delivered'; xtts: XttsRequest; delivered: DeliveredTo })
+	| (JobCommon & { state: 'failed'; xtts?: XttsRequest; failure: Failure; told: boolean })
+	| (JobCommon & { state: 'cancelled'; xtts?: XttsRequest; reachedApi: boolean })
+	| (JobCommon & { state: 'undeliverable'; xtts?: XttsRequest });
+
+export type JobState = JobRecord['state'];
+export type JobIn<S extends JobState> = Extract<JobRecord, { state: S }>;
+
+/** Every allowed move; anything else is a bug and throws. */
+export const TRANSITIONS: { readonly [S in JobState]: readonly JobState[] } = {
+	recorded: ['waiting', 'submitting', 'failed', 'cancelled'],
+	waiting: ['submitting', 'failed', 'cancelled'],
+	submitting: ['submitted', 'failed', 'cancelled'],
+	// submitted → submitted: the API's status moved (QUEUED → PROCESSING).
+	submitted: ['submitted', 'part-done', 'completed', 'failed', 'cancelled'],
+	'part-done': ['waiting', 'submitting', 'failed', 'cancelled'],
+	completed: ['delivered', 'undeliverable', 'failed', 'cancelled'],
+	delivered: [],
+	failed: [],
+	cancelled: [],
+	undeliverable: [],
+};
+
+export const JOB_STATES = Object.keys(TRANSITIONS) as JobState[];
+export const UNFINISHED_STATES: ReadonlySet<JobState> = new Set(JOB_STATES.filter((state) => TRANSITIONS[state].length > 0));
+
+export function isUnfinished(job: { state: string }): boolean {
+	return UNFINISHED_STATES.has(job.state as JobState);
+}
+
+export class IllegalTransitionError extends Error {
+	override name = 'IllegalTransitionError';
+	constructor(
+		readonly from: JobState,
+		readonly to: JobState,
+		readonly jobId: string,
+	) {
+		super(`job ${jobId}: no move from ${from} to ${to}`);
+	}
+}
+
+type StateFields<S extends JobState> = Omit<JobIn<S>, keyof JobCommon | 'state'>;
+
+function move<S extends JobState>(job: JobRecord, to: S, fields: StateFields<S>, at: number, common: Partial<JobCommon> = {}): JobIn<S> {
+	if (!TRANSITIONS[job.state].includes(to)) throw new IllegalTransitionError(job.state, to, job.id);
+	return { ...commonOf(job), ...common, ...fields, state: to, updatedAt: at } as JobIn<S>;
+}
+
+/** The fields every state carries, without the ones of the state it is leaving. */
+function commonOf(job: JobRecord): JobCommon {
+	const { v, id, owner, createdAt, updatedAt, interaction, guildId, channelId, requesterId, locale, uploadLimit, request, parts, partIndex } = job;
+	return {
+		v,
+		id,
+		...(owner === undefined ? {} : { owner }),
+		createdAt,
+		updatedAt,
+		interaction,
+		guildId,
+		channelId,
+		requesterId,
+		locale,
+		uploadLimit,
+		request,
+		...(parts ? { parts } : {}),
+		partIndex,
+	};
+}
+
+/** After a part is done, the next one is worked on. */
+const nextPart = (job: JobRecord): Partial<JobCommon> => (job.state === 'part-done' ? { partIndex: job.partIndex + 1 } : {});
+
+/** Into the line, waiting for a slot at the API. */
+export const toWaiting = (job: JobIn<'recorded' | 'part-done'>, at: number) => move(job, 'waiting', {}, at, nextPart(job));
+
+/** Written just before the generate request leaves: from here on it may be charged. */
+export const toSubmitting = (job: JobIn<'recorded' | 'waiting' | 'part-done'>, at: number) => move(job, 'submitting', {}, at, nextPart(job));
+
+/** The API took the request (its 202). A long text's part records its request too, for joining later. */
+export function toSubmitted(job: JobIn<'submitting'>, xtts: XttsRequest, at: number): JobIn<'submitted'> {
+	const parts = job.parts?.map((part, index) =>
+		index === job.partIndex ? { ...part, requestId: xtts.requestId, ...(xtts.pollingUrl ? { pollingUrl: xtts.pollingUrl } : {}) } : part,
+	);
+	return move(job, 'submitted', { xtts }, at, parts ? { parts } : {});
+}
+
+/** The API's status moved without finishing (QUEUED → PROCESSING). */
+export const toStatus = (job: JobIn<'submitted'>, status: XttsStatus, at: number) => move(job, 'submitted', { xtts: { ...job.xtts, status } }, at);
+
+/** A part of a long text is done and another follows. */
+export const toPartDone = (job: JobIn<'submitted'>, at: number) => move(job, 'part-done', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
+
+/** The last (or only) request is done: the result is being delivered. */
+export const toCompleted = (job: JobIn<'submitted'>, at: number) => move(job, 'completed', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
+
+export const toDelivered = (job: JobIn<'completed'>, delivered: DeliveredTo, at: number) => move(job, 'delivered', { xtts: job.xtts, delivered }, at);
+
+/** `told`: whether the member got the failure message. */
+export const toFailed = (job: JobRecord, failure: Failure, told: boolean, at: number) => move(job, 'failed', { ...xttsOf(job), failure, told }, at);
+
+export function toCancelled(job: JobRecord, at: number): JobIn<'cancelled'> {
+	// A long text waiting for its next part has had the earlier ones generated.
+	const reachedApi = !(job.state === 'recorded' || job.state === 'waiting') || job.partIndex > 0;
+	return move(job, 'cancelled', { ...xttsOf(job), reachedApi }, at);
+}
+
+/** Neither the reply nor the channel takes the bot's messages. */
+export const toUndeliverable = (job: JobIn<'completed'>, at: number) => move(job, 'undeliverable', { xtts: job.xtts }, at);
+
+function xttsOf(job: JobRecord): { xtts?: XttsRequest } {
+	return 'xtts' in job && job.xtts ? { xtts: job.xtts } : {};
+}
+
+/** Which part a job is on, for progress and failures; undefined for a short text. */
+export function partOf(job: JobRecord): { index: number; total: number } | undefined {
+	return job.parts ? { index: job.partIndex, total: job.parts.length } : undefined;
+}
+
+/** The text of the request being worked on: the current part's for a long text. */
+export function currentText(job: JobRecord): string {
+	return job.parts?.[job.partIndex]?.text ?? job.request.text;
+}

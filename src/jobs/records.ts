@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { createJobStore, type JobStore } from '../store/job-store.js';
+import type { Stores } from '../store/stores.js';
+import { LANGUAGE_CHAR_LIMITS, splitText } from '../xtts/text-split.js';
+import { FAILURE_KINDS, type FailureKind } from './failure.js';
+import { isUnfinished, JOB_RECORD_VERSION, type JobCommon, type JobIn, type JobRecord, type XttsRequest } from './lifecycle.js';
+
+/** A new job, and the records of earlier versions of the bot read as today's. */
+
+export type JobRecords = JobStore<JobRecord>;
+
+export function createJobRecords(stores: Pick<Stores, 'jobs' | 'activeJobs'>): JobRecords {
+	return createJobStore<JobRecord>({ records: stores.jobs, active: stores.activeJobs, isUnfinished: (job) => isUnfinished(job), read: readJobRecord });
+}
+
+/** Short enough to read out to a host, long enough never to collide. */
+export function newJobId(): string {
+	return randomBytes(9).toString('base64url');
+}
+
+export type NewJob = Omit<JobCommon, 'v' | 'id' | 'updatedAt' | 'parts' | 'partIndex'> & { id?: string };
+
+/**
+ * A request accepted, nothing spent. A text over the model's limit for its language (XTTS truncates or garbles
+ * beyond it) becomes parts within that limit, at sentence boundaries.
+ */
+export function recordJob(input: NewJob): JobIn<'recorded'> {
+	const { text, language } = input.request;
+	const parts = text.length > LANGUAGE_CHAR_LIMITS[language] ? splitText(text, language) : [];
+	return {
+		...input,
+		v: JOB_RECORD_VERSION,
+		id: input.id ?? newJobId(),
+		state: 'recorded',
+		updatedAt: input.createdAt,
+		...(parts.length > 1 ? { parts: parts.map((part) => ({ text: part })) } : {}),
+		partIndex: 0,
+	};
+}
+
+/** The first version's record (until the state machine): `delivering` for completed, cancellations as failures. */
+interface RecordV1 extends Omit<JobCommon, 'v' | 'partIndex'> {
+	v: 1;
+	state: 'recorded' | 'submitting' | 'submitted' | 'delivering' | 'delivered' | 'failed';
+	xtts?: Omit<XttsRequest, 'submittedAt'> & { submittedAt?: number };
+	partIndex?: number;
+	outcome?:
+		| { kind: 'delivered'; messageId?: string; via: 'reply' | 'channel'; voiceMessageId?: string }
+		| { kind: 'failed'; reason: string; delivered: boolean };
+}
+
+/** A stored record as today's, or undefined for something that is no job record. */
+export function readJobRecord(value: unknown): JobRecord | undefined {
+	const raw = value as { v?: unknown } | undefined;
+	if (raw?.v === JOB_RECORD_VERSION) return raw as JobRecord;
+	if (raw?.v === 1) return upgradeV1(raw as RecordV1);
+	return undefined;
+}
+
+function upgradeV1(old: RecordV1): JobRecord {
+	const { v: _v, state, xtts: oldXtts, partIndex, outcome, ...rest } = old;
+	const common: JobCommon = { ...rest, v: JOB_RECORD_VERSION, partIndex: partIndex ?? 0 };
+	const xtts = oldXtts ? { ...oldXtts, submittedAt: oldXtts.submittedAt ?? old.createdAt } : undefined;
+	switch (state) {
+		case 'recorded':
+			return { ...common, state: 'recorded' };
+		case 'submitting':
+			return { ...common, state: 'submitting' };
+		case 'submitted':
+		case 'delivering':
+			// A request id lost is a request that may have been charged: never sent again (fails as interrupted).
+			if (!xtts) return { ...common, state: 'submitting' };
+			return { ...common, state: state === 'submitted' ? 'submitted' : 'completed', xtts };
+		case 'delivered': {
+			const delivered = outcome?.kind === 'delivered' ? outcome : { via: 'reply' as const };
+			const { kind: _kind, ...to } = { kind: 'delivered', ...delivered };
+			return xtts ? { ...common, state: 'delivered', xtts, delivered: to } : { ...common, state: 'undeliverable' };
+		}
+		case 'failed': {
+			const reason = outcome?.kind === 'failed' ? outcome.reason : 'internal';
+			const withXtts = xtts ? { xtts } : {};
+			if (reason === 'cancelled') return { ...common, ...withXtts, state: 'cancelled', reachedApi: xtts !== undefined };
+			if (reason === 'undeliverable') return { ...common, ...withXtts, state: 'undeliverable' };
+			const kind: FailureKind = (FAILURE_KINDS as readonly string[]).includes(reason) ? (reason as FailureKind) : 'internal';
+			return { ...common, ...withXtts, state: 'failed', failure: { kind }, told: outcome?.kind === 'failed' && outcome.delivered };
+		}
+	}
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { AudioJoinError } from '../src/audio/join.js';
+import { failureMessage } from '../src/discord/presenter.js';
+import { REPLY_LANGUAGES } from '../src/i18n/index.js';
+import { FAILURE_KINDS, JobFailed, toFailure } from '../src/jobs/failure.js';
+import {
+	IllegalTransitionError,
+	isUnfinished,
+	JOB_STATES,
+	TRANSITIONS,
+	toCancelled,
+	toCompleted,
+	toDelivered,
+	toFailed,
+	toPartDone,
+	toStatus,
+	toSubmitted,
+	toSubmitting,
+	toUndeliverable,
+	toWaiting,
+	type JobRecord,
+	type JobState,
+} from '../src/jobs/lifecycle.js';
+import { readJobRecord, recordJob } from '../src/jobs/records.js';
+import { XttsError } from '../src/xtts/contract.js';
+import { jobRecord } from './helpers/jobs.js';
+
+const AT = 1_700_000_000_000;
+const XTTS = { requestId: 'req-9', status: 'QUEUED' as const, submittedAt: AT };
+const longJob = (state: JobState, partIndex: number) =>
+	({ ...jobRecord({ state }), parts: [{ text: 'one.' }, { text: 'two.' }, { text: 'three.' }], partIndex }) as JobRecord;
+
+/** Each target state's named move, called with whatever record it is given (the table decides). */
+const MOVES: Record<Exclude<JobState, 'recorded'>, (job: JobRecord) => JobRecord> = {
+	waiting: (job) => toWaiting(job as never, AT),
+	submitting: (job) => toSubmitting(job as never, AT),
+	submitted: (job) => (job.state === 'submitted' ? toStatus(job, 'PROCESSING', AT) : toSubmitted(job as never, XTTS, AT)),
+	'part-done': (job) => toPartDone(job as never, AT),
+	completed: (job) => toCompleted(job as never, AT),
+	delivered: (job) => toDelivered(job as never, { via: 'reply', messageId: '7' }, AT),
+	failed: (job) => toFailed(job, { kind: 'timeout' }, true, AT),
+	cancelled: (job) => toCancelled(job, AT),
+	undeliverable: (job) => toUndeliverable(job as never, AT),
+};
+
+describe('job lifecycle', () => {
+	const allowed = JOB_STATES.flatMap((from) => TRANSITIONS[from].map((to) => [from, to] as const));
+	const forbidden = JOB_STATES.flatMap((from) =>
+		(Object.keys(MOVES) as (keyof typeof MOVES)[]).filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const),
+	);
+
+	it('has the documented table: 23 allowed moves, the final states leading nowhere', () => {
+		expect(allowed).toHaveLength(23);
+		expect(JOB_STATES.filter((state) => !isUnfinished({ state }))).toEqual(['delivered', 'failed', 'cancelled', 'undeliverable']);
+		expect(forbidden).toHaveLength(JOB_STATES.length * Object.keys(MOVES).length - allowed.length);
+	});
+
+	it.each(allowed)('%s → %s is allowed and carries what the new state guarantees', (from, to) => {
+		const before = { ...jobRecord({ state: from, createdAt: AT - 1000 }), ...(from === 'submitted' ? { xtts: XTTS } : {}) } as JobRecord;
+		const after = MOVES[to as keyof typeof MOVES](before);
+		expect(after.state).toBe(to);
+		expect(after.updatedAt).toBe(AT);
+		expect(after).toMatchObject({ id: before.id, requesterId: before.requesterId, request: before.request, createdAt: AT - 1000 });
+		if (['submitted', 'part-done', 'completed', 'delivered'].includes(to)) expect(after).toHaveProperty('xtts.requestId');
+		if (['recorded', 'waiting', 'submitting'].includes(to)) expect(after).not.toHaveProperty('xtts');
+		if (to === 'delivered') expect(after).toMatchObject({ delivered: { via: 'reply', messageId: '7' } });
+		if (to === 'failed') expect(after).toMatchObject({ failure: { kind: 'timeout' }, told: true });
+		// The state it left leaves none of its own fields behind.
+		if (to !== 'delivered') expect(after).not.toHaveProperty('delivered');
+	});
+
+	it.each(forbidden)('%s → %s throws', (from, to) => {
+		const before = jobRecord({ state: from });
+		expect(() => MOVES[to](before)).toThrow(IllegalTransitionError);
+		expect(() => MOVES[to](before)).toThrow(`no move from ${from} to ${to}`);
+	});
+
+	it('a long text: part done → the next part is sent; its request is recorded with the part', () => {
+		const sent = toSubmitted(toSubmitting(longJob('recorded', 0) as never, AT), XTTS, AT);
+		expect(sent.parts?.[0]).toEqual({ text: 'one.', requestId: 'req-9' });
+		const done = toPartDone(sent, AT);
+		expect(done).toMatchObject({ state: 'part-done', partIndex: 0, xtts: { status: 'COMPLETED' } });
+		expect(toSubmitting(done, AT)).toMatchObject({ state: 'submitting', partIndex: 1 });
+		expect(toSubmitting(done, AT)).not.toHaveProperty('xtts');
+		// Resumed between parts: it waits for a slot, for the next part.
+		expect(toWaiting(done, AT)).toMatchObject({ state: 'waiting', partIndex: 1 });
+	});
+
+	it('a cancellation says whether anything reached the API', () => {
+		expect(toCancelled(jobRecord({ state: 'recorded' }), AT).reachedApi).toBe(false);
+		expect(toCancelled(jobRecord({ state: 'waiting' }), AT).reachedApi).toBe(false);
+		expect(toCancelled(longJob('waiting', 2), AT).reachedApi).toBe(true);
+		expect(toCancelled(jobRecord({ state: 'submitting' }), AT).reachedApi).toBe(true);
+		expect(toCancelled(jobRecord({ state: 'submitted' }), AT)).toMatchObject({ reachedApi: true, xtts: { requestId: 'req-job-1' } });
+	});
+});
+
+describe('failure kinds', () => {
+	it.each([
+		[new JobFailed({ kind: 'interrupted' }), 'interrupted'],
+		[new XttsError('balance', ''), 'balance'],
+		[new XttsError('auth', ''), 'auth'],
+		[new XttsError('bad-request', ''), 'unavailable'],
+		[new XttsError('not-found', ''), 'unavailable'],
+		[new XttsError('server', ''), 'unavailable'],
+		[new XttsError('bad-response', ''), 'unavailable'],
+		[new XttsError('rate-limited', ''), 'busy'],
+		[new XttsError('network', ''), 'network'],
+		[new XttsError('download', ''), 'download'],
+		[new XttsError('too-large', ''), 'download'],
+		[new AudioJoinError('needs-ffmpeg', ''), 'needs-ffmpeg'],
+		[new AudioJoinError('ffmpeg-failed', ''), 'internal'],
+		[new TypeError('a bug'), 'internal'],
+	])('%s is %s', (error, kind) => {
+		expect(toFailure(error).kind).toBe(kind);
+	});
+
+	it('every kind has its own message in every reply language', () => {
+		for (const pack of REPLY_LANGUAGES) {
+			const messages = FAILURE_KINDS.map((kind) => failureMessage({ kind }, { jobId: 'ref' }, pack.tag));
+			expect(new Set(messages).size).toBe(FAILURE_KINDS.length);
+			for (const message of messages) expect(message).toContain('`ref`');
+		}
+		expect(failureMessage({ kind: 'needs-ffmpeg' }, { jobId: 'r' })).toContain('need ffmpeg on the bot');
+	});
+});
+
+describe('job records', () => {
+	it('a long text becomes parts at the language limit; a short one has none', () => {
+		const base = { createdAt: AT, interaction: { id: '1', applicationId: '2', token: 't', createdAt: AT }, guildId: '3', channelId: '4', requesterId: '5' };
+		const request = { speakerUrl: 'u', speakerName: 'v.wav', language: 'en' as const, languageSource: 'default' as const, cleanupVoice: false };
+		const short = recordJob({ ...base, locale: 'en-US', uploadLimit: 1, request: { ...request, text: 'Hello.' } });
+		expect(short).toMatchObject({ v: 2, state: 'recorded', partIndex: 0, updatedAt: AT });
+		expect(short).not.toHaveProperty('parts');
+		const long = recordJob({ ...base, locale: 'en-US', uploadLimit: 1, request: { ...request, text: 'A sentence of some length. '.repeat(40).trim() } });
+		expect(long.parts?.length).toBeGreaterThan(1);
+		expect(long.parts?.map((part) => part.text).join(' ')).toBe(long.request.text);
+	});
+
+	it("reads the first version's records as today's", () => {
+		const v1 = { ...jobRecord(), v: 1 } as Record<string, unknown>;
+		delete v1.partIndex;
+		const xtts = { requestId: 'r1', status: 'PROCESSING' };
+		expect(readJobRecord({ ...v1, state: 'recorded', partIndex: 2 })).toMatchObject({ v: 2, state: 'recorded', partIndex: 2 });
+		expect(readJobRecord({ ...v1, state: 'submitted', xtts })).toMatchObject({
+			state: 'submitted',
+			partIndex: 0,
+			xtts: { ...xtts, submittedAt: v1.createdAt },
+		});
+		expect(readJobRecord({ ...v1, state: 'delivering', xtts })).toMatchObject({ state: 'completed', xtts });
+		expect(readJobRecord({ ...v1, state: 'submitted' })).toMatchObject({ state: 'submitting' });
+		expect(
+			readJobRecord({ ...v1, state: 'delivered', xtts, outcome: { kind: 'delivered', via: 'channel', messageId: '8', voiceMessageId: '9' } }),
+		).toMatchObject({
+			state: 'delivered',
+			delivered: { via: 'channel', messageId: '8', voiceMessageId: '9' },
+		});
+		expect(readJobRecord({ ...v1, state: 'failed', xtts, outcome: { kind: 'failed', reason: 'cancelled', delivered: true } })).toMatchObject({
+			state: 'cancelled',
+			reachedApi: true,
+		});
+		expect(readJobRecord({ ...v1, state: 'failed', outcome: { kind: 'failed', reason: 'undeliverable', delivered: false } })).toMatchObject({
+			state: 'undeliverable',
+		});
+		expect(readJobRecord({ ...v1, state: 'failed', outcome: { kind: 'failed', reason: 'timeout', delivered: true } })).toMatchObject({
+			state: 'failed',
+			failure: { kind: 'timeout' },
+			told: true,
+		});
+		expect(readJobRecord({ ...v1, state: 'failed', outcome: { kind: 'failed', reason: 'gremlins', delivered: false } })).toMatchObject({
+			failure: { kind: 'internal' },
+			told: false,
+		});
+		expect(readJobRecord({ v: 7 })).toBeUndefined();
+		expect(readJobRecord(undefined)).toBeUndefined();
+	});
+});
