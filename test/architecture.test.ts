@@ -15,7 +15,7 @@ type Layer = 'root' | 'discord' | 'server' | 'jobs' | 'xtts' | 'audio' | 'store'
 /** What each layer may import besides itself. `root` is the composition root (bot.ts, index.ts, config.ts). */
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 	root: ['discord', 'server', 'jobs', 'xtts', 'audio', 'store', 'util', 'i18n'],
-	// config.ts is plain data (the typed environment) that handlers read.
+	// Of the root, only config.ts (plain data: the typed environment that handlers read); see ROOT_FOR_DISCORD.
 	discord: ['root', 'jobs', 'xtts', 'audio', 'store', 'util', 'i18n'],
 	server: ['util'],
 	jobs: ['xtts', 'audio', 'store', 'util'],
@@ -30,7 +30,9 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 
 /** Packages only the Discord layer (discord/, its message catalogue i18n/, and the composition root) may use. */
 const DISCORD_LAYERS: ReadonlySet<Layer> = new Set(['discord', 'i18n', 'root']);
-const DISCORD_PACKAGES = /^(discord\.js|@discordjs\/)/;
+const DISCORD_PACKAGES = /^(discord\.js|@discordjs\/|discord-api-types)/;
+/** What discord/ may import from the composition root. */
+const ROOT_FOR_DISCORD = new Set(['config.ts']);
 
 function layerOf(file: string): Layer {
 	const [first, second] = path.relative(SRC, file).split(path.sep);
@@ -46,8 +48,11 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(source: string): string[] {
 	const specifiers: string[] = [];
-	for (const match of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/g)) if (match[1]) specifiers.push(match[1]);
-	for (const match of source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) if (match[1]) specifiers.push(match[1]);
+	// Comments first: a `;` or a quote in one must not end or start an import.
+	const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+	// `import x from '…'`, `import type {…} from '…'` over several lines, `export * from '…'`, and `import '…'`.
+	for (const match of code.matchAll(/(?:^|\n)\s*(?:import|export)\s(?:[^;'"`]*?\sfrom\s*)?['"]([^'"]+)['"]/g)) if (match[1]) specifiers.push(match[1]);
+	for (const match of code.matchAll(/import\(\s*['"`]([^'"`]+)['"`]\s*\)/g)) if (match[1]) specifiers.push(match[1]);
 	return specifiers;
 }
 
@@ -62,8 +67,11 @@ function violations(files: readonly { file: string; source: string }[]): string[
 				if (DISCORD_PACKAGES.test(specifier) && !DISCORD_LAYERS.has(from)) found.push(`${name} → ${specifier} (discord.js outside discord/)`);
 				continue;
 			}
-			const to = layerOf(path.resolve(path.dirname(file), specifier));
+			const target = path.resolve(path.dirname(file), specifier);
+			const to = layerOf(target);
 			if (to !== from && !MAY_IMPORT[from].includes(to)) found.push(`${name} → ${specifier} (${from} may not import ${to})`);
+			else if (from === 'discord' && to === 'root' && !ROOT_FOR_DISCORD.has(path.basename(target).replace(/\.js$/, '.ts')))
+				found.push(`${name} → ${specifier} (discord may import only config.ts from the root)`);
 		}
 	}
 	return found;
@@ -87,6 +95,9 @@ describe('architecture', () => {
 				at('util/http.ts', "import { Routes } from 'discord.js';"),
 				at('xtts/client.ts', "export { presenter } from '../discord/presenter.js';"),
 				at('discord/router.ts', "import { t } from '../i18n/index.js';\nimport { Routes } from 'discord.js';"),
+				at('jobs/line.ts', "import '../i18n/index.js';"),
+				at('jobs/track.ts', "import {\n\ttype Interaction,\n\t// a comment; with a semicolon\n} from 'discord-api-types/v10';"),
+				at('discord/clone-request.ts', "import { createBot } from '../bot.js';\nimport type { Config } from '../config.js';"),
 			]),
 		).toEqual([
 			'jobs/runner.ts → ../i18n/index.js (jobs may not import i18n)',
@@ -94,6 +105,9 @@ describe('architecture', () => {
 			'audio/join.ts → ../xtts/contract.js (audio may not import xtts)',
 			'util/http.ts → discord.js (discord.js outside discord/)',
 			'xtts/client.ts → ../discord/presenter.js (xtts may not import discord)',
+			'jobs/line.ts → ../i18n/index.js (jobs may not import i18n)',
+			'jobs/track.ts → discord-api-types/v10 (discord.js outside discord/)',
+			'discord/clone-request.ts → ../bot.js (discord may import only config.ts from the root)',
 		]);
 	});
 

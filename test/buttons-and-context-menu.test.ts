@@ -241,7 +241,7 @@ describe('the router', () => {
 			content: '⌛ Diese Schaltfläche oder dieses Formular ist nicht mehr aktiv. Bitte führ den Befehl noch einmal aus.',
 		});
 		const command = await h.command({ commandName: 'retired-command', user: { id: REQUESTER } }).callback();
-		expect(command.json?.data).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringContaining('no longer active') });
+		expect(command.json?.data).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringContaining('This command is no longer available') });
 		expect(h.xtts.requests).toHaveLength(0);
 	});
 });

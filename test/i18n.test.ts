@@ -305,7 +305,9 @@ describe('/clone end to end in the member’s language', () => {
 		h = await startHarness();
 		const final = await h.clone({ file: makeWav({ seconds: 4 }), extra: { locale: 'ja' } }).edit(isFinal);
 		const content = contentOf(final);
-		expect(content).toMatch(/^🗣️ Cloned voice for <@\d+> · English — default\n> Hello from the test suite\.$/);
+		expect(content).toMatch(
+			/^🗣️ Cloned voice for <@(\d+)> · English — default\n> Hello from the test suite\.\n-# 🤖 AI-generated voice · requested by <@\1> · voice uploaded by <@\1>, who answers for it\n-# XTTS v2 · Coqui Public Model License: <https:\/\/coqui\.ai\/cpml>$/,
+		);
 		expect(final.json?.components?.[0]?.components?.map((button: { label: string }) => button.label)).toEqual(['Again', 'Delete']);
 	});
 

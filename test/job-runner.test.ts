@@ -46,6 +46,7 @@ function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
 		finished,
 		progress: async () => undefined,
 		postVoiceMessage: async () => 'https://discord.com/channels/@me/1/2',
+		tellPrivately: async () => true,
 		finish: async (_job, message) => {
 			finished.push(message);
 			return { via: 'reply' };
@@ -55,7 +56,7 @@ function recordingDelivery(): Delivery & { finished: OutgoingMessage[] } {
 
 const newJob = (now: number) => jobRecord({ id: 'cadence-job-1', createdAt: now }) as JobIn<'recorded'>;
 
-function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery()) {
+function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(), delivery = recordingDelivery(), maxAtApi = 20) {
 	const xtts = createXttsClient({ apiUrl: fake.origin, apiKey: KEY, dispatcher: agent, logger: silentLogger });
 	// The real timer-based sleep, counted so the test knows when the runner is waiting to poll (the wait before
 	// a "Sending" notice is not a poll).
@@ -78,6 +79,7 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 			logger: silentLogger,
 			pollIntervalMs,
 			jobTimeoutMs,
+			maxAtApi,
 		}),
 	};
 }
@@ -141,4 +143,20 @@ it('a job resumed after the bot was down past its deadline is looked at once, an
 	await vi.waitFor(() => expect(delivery.finished).toHaveLength(1));
 	expect(delivery.finished[0]?.file?.name).toBe('clone.wav');
 	expect(fake.statusRequests(submitted.requestId)).toHaveLength(1);
+});
+
+it('a job accepted into the line stays accepted, and runs, when recording that it waits fails', async () => {
+	fake.nextJob = { script: ['COMPLETED'] };
+	const jobs = memoryJobs();
+	const save = jobs.save;
+	jobs.save = async (job) => {
+		if (job.state === 'waiting') throw new Error('disk full');
+		return save(job);
+	};
+	const { runner: engine, delivery } = runner(5, 600_000, jobs, recordingDelivery(), 1);
+	await engine.start(jobRecord({ id: 'first' }) as JobIn<'recorded'>);
+	await expect(engine.start(jobRecord({ id: 'second' }) as JobIn<'recorded'>)).resolves.toBeUndefined();
+	await vi.waitFor(() => expect(delivery.finished).toHaveLength(2), { timeout: 5_000 });
+	expect(fake.generateRequests()).toHaveLength(2);
+	expect(jobs.records.get('second')?.state).toBe('delivered');
 });

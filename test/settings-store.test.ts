@@ -42,6 +42,7 @@ function contract(name: string, open: () => Promise<Stores>) {
 				expect(await settings.get(GUILD)).toEqual({
 					language: { language: 'de', by: MOD, at: '2026-11-25T10:00:00.000Z' },
 					channels: { [SPANISH]: { language: 'es', by: MOD, at: '2026-11-25T10:00:00.000Z' } },
+					blocked: {},
 				});
 
 				expect(await settings.reset(GUILD, SPANISH)).toBe(true);

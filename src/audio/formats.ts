@@ -3,8 +3,6 @@ import { fileTypeFromBuffer } from 'file-type';
 /** The speaker formats the XTTS API reads (its documentation: wav, mp3, m4a, ogg, flv). */
 export type SpeakerFormat = 'wav' | 'mp3' | 'm4a' | 'ogg' | 'flv';
 
-export const SPEAKER_FORMATS: readonly SpeakerFormat[] = ['wav', 'mp3', 'm4a', 'ogg', 'flv'];
-
 /** File extensions a member's speaker file may carry, by format (Discord voice messages are .ogg). */
 const SPEAKER_EXTENSIONS: Record<string, SpeakerFormat> = {
 	wav: 'wav',

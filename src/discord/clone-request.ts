@@ -3,7 +3,7 @@ import { RefusedError, type Admission } from '../jobs/admission.js';
 import { recordJob } from '../jobs/records.js';
 import type { LanguageCode } from '../xtts/languages.js';
 import { invalidInput, refusal, speakerProblemMessage } from './presenter.js';
-import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../store/settings.js';
+import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../store/guild-settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../audio/speaker-check.js';
 import { answerPrivately, replyPrivately } from './replies.js';
 import type { HandlerContext } from './context.js';

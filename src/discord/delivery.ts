@@ -47,6 +47,11 @@ export interface Delivery {
 	postVoiceMessage(job: JobRecord, voice: { data: Buffer; durationSecs: number; waveform: string }): Promise<string>;
 	/** Posts the final message: the reply while its token lives, else the channel with a mention. */
 	finish(job: JobRecord, message: OutgoingMessage): Promise<Delivered>;
+	/**
+	 * Tells the member alone: the public reply is withdrawn and a private follow-up takes its place (the token's
+	 * 15 minutes are enough: asks lapse after 10). Past the token's life, false: nothing could be sent privately.
+	 */
+	tellPrivately(job: JobRecord, content: string): Promise<boolean>;
 }
 
 /** Codes that mean "the reply can't be edited any more", where posting in the channel still can work. */
@@ -129,6 +134,19 @@ export function createDelivery({ rest, interactionRest = rest, logger, now = Dat
 				files: [{ name: 'voice-message.ogg', data: voice.data, contentType: 'audio/ogg' }],
 			})) as { id: string; channel_id: string };
 			return `https://discord.com/channels/${job.guildId ?? '@me'}/${result.channel_id ?? job.channelId}/${result.id}`;
+		},
+
+		async tellPrivately(job, content) {
+			if (!tokenUsable(job)) return false;
+			const { applicationId, token } = job.interaction;
+			await interactionRest.delete(Routes.webhookMessage(applicationId, token, '@original'), { auth: false }).catch((error: unknown) => {
+				log.info({ jobId: job.id, err: error instanceof Error ? error.message : error }, 'could not withdraw the public reply');
+			});
+			await interactionRest.post(Routes.webhook(applicationId, token), {
+				body: { content, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } },
+				auth: false,
+			});
+			return true;
 		},
 
 		async progress(job, message) {

@@ -2,9 +2,9 @@ import { escapeMarkdown, time, TimestampStyles, userMention, type APIEmbed } fro
 import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
 import type { SpeakerProblem } from '../audio/speaker-check.js';
 import type { Failure } from '../jobs/failure.js';
-import { partOf, type JobIn, type JobRecord } from '../jobs/lifecycle.js';
+import { partOf, type JobIn, type JobRecord, type VoiceUse } from '../jobs/lifecycle.js';
 import type { JobPhase, JobResult } from '../jobs/ports.js';
-import type { LanguageSource } from '../store/settings.js';
+import type { LanguageSource } from '../store/guild-settings.js';
 import type { LanguageCode } from '../xtts/languages.js';
 
 /**
@@ -90,7 +90,21 @@ export function resultMessage(job: JobRecord, result: JobResult): string {
 	if (result.voiceMessageUrl) lines.push(t(locale, 'result.voiceMessage', { url: result.voiceMessageUrl }));
 	const hint = speakerHint(job.request.speakerSeconds, locale);
 	if (hint) lines.push(hint);
+	lines.push(disclosure(job));
 	return lines.join('\n');
+}
+
+/** Whose voice a job speaks in; a record from before consent was an upload by its requester. */
+export function voiceOf(job: JobRecord): VoiceUse {
+	return job.request.voice ?? { ownerId: job.requesterId, basis: 'uploaded' };
+}
+
+/** Two lines on every result: it is AI-generated, who asked, whose voice and how allowed; the model's license. */
+export function disclosure(job: JobRecord): string {
+	const voice = voiceOf(job);
+	const owner = userMention(voice.ownerId);
+	const line = t(job.locale, 'disclosure.line', { requester: userMention(job.requesterId), voice: t(job.locale, `disclosure.${voice.basis}`, { owner }) });
+	return `${line}\n${t(job.locale, 'disclosure.license')}`;
 }
 
 /** The member's message for a failure, then the reference to give the host. The runner passes `job.locale`. */

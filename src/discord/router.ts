@@ -55,7 +55,8 @@ export function createRouter({ registry, context, accepting }: { registry: Regis
 		const meta = { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id };
 		if (!found) {
 			logger.warn({ type: interaction.type, ...meta }, 'interaction the bot does not handle');
-			await replyPrivately(interaction, t(interaction.locale, 'interaction.unknown')).catch(() => undefined);
+			const key = interaction.isCommand() ? 'interaction.unknownCommand' : 'interaction.unknown';
+			await replyPrivately(interaction, t(interaction.locale, key)).catch(() => undefined);
 			return;
 		}
 		if (!accepting()) {

@@ -1,4 +1,4 @@
-import type { Limits } from '../store/settings.js';
+import type { Limits } from '../store/guild-settings.js';
 import type { Clock } from '../util/clock.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Limits } from '../store/settings.js';
+import type { Limits } from '../store/guild-settings.js';
 import type { Admission, AdmissionRequest } from './admission.js';
 import type { JobIn, JobRecord } from './lifecycle.js';
 

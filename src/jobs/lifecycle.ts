@@ -1,4 +1,5 @@
-import type { LanguageSource } from '../store/settings.js';
+import type { ConsentBasis } from '../store/audit.js';
+import type { LanguageSource } from '../store/guild-settings.js';
 import type { XttsStatus } from '../xtts/contract.js';
 import type { LanguageCode } from '../xtts/languages.js';
 import type { Failure } from './failure.js';
@@ -9,9 +10,11 @@ import type { Failure } from './failure.js';
  * move that is not in the table throws.
  *
  *   recorded ─► waiting ─► submitting ─► submitted ─► completed ─► delivered
- *      │           ▲           ▲            │  ▲           └──────► undeliverable
- *      └───────────┼───────────┘            ▼  │ (next part)
- *                  └─────────────────── part-done
+ *    │ ▲ │         ▲           ▲            │  ▲           └──────► undeliverable
+ *    │ │ └─────────┼───────────┘            ▼  │ (next part)
+ *    │ │           └─────────────────── part-done
+ *    ▼ │ (allowed)
+ *   awaiting-consent ─► denied | expired
  *   any active state ─► failed(kind) | cancelled
  *
  * Order matters for money: the record is written before anything is spent, and `submitting` is written just
@@ -33,6 +36,26 @@ export interface JobRequest {
 	voiceMessage?: boolean;
 	/** Known length of the speaker clip, for the 3–10 s hint. */
 	speakerSeconds?: number;
+	/** Whose voice it is and how its use was allowed (absent in records from before consent: an upload). */
+	voice?: VoiceUse;
+}
+
+/** Whose voice a job speaks in, and on what ground: shown on the result, kept in the audit log. */
+export interface VoiceUse {
+	/** The member whose voice it is: the message's author, or the member who uploaded the file. */
+	ownerId: string;
+	basis: ConsentBasis;
+}
+
+/** A request for another member's permission to use their voice. */
+export interface ConsentAsk {
+	ownerId: string;
+	/** Where the ask was posted, and its message (to edit once answered). */
+	channelId: string;
+	messageId?: string;
+	/** The ask's language: the server's. */
+	locale: string;
+	expiresAt: number;
 }
 
 /** One request at the API: the only one for a short text, the current part's for a long one. */
@@ -83,6 +106,9 @@ export interface JobCommon {
 
 export type JobRecord =
 	| (JobCommon & { state: 'recorded' })
+	| (JobCommon & { state: 'awaiting-consent'; consent: ConsentAsk })
+	| (JobCommon & { state: 'denied'; consent: ConsentAsk })
+	| (JobCommon & { state: 'expired'; consent: ConsentAsk })
 	| (JobCommon & { state: 'waiting' })
 	| (JobCommon & { state: 'submitting' })
 	| (JobCommon & { state: 'submitted'; xtts: XttsRequest })
@@ -98,7 +124,9 @@ export type JobIn<S extends JobState> = Extract<JobRecord, { state: S }>;
 
 /** Every allowed move; anything else is a bug and throws. */
 export const TRANSITIONS: { readonly [S in JobState]: readonly JobState[] } = {
-	recorded: ['waiting', 'submitting', 'failed', 'cancelled'],
+	recorded: ['awaiting-consent', 'waiting', 'submitting', 'failed', 'cancelled'],
+	// Allowed: back to `recorded`, nothing spent yet, and admitted like any new request.
+	'awaiting-consent': ['recorded', 'denied', 'expired'],
 	waiting: ['submitting', 'failed', 'cancelled'],
 	submitting: ['submitted', 'failed', 'cancelled'],
 	// submitted → submitted: the API's status moved (QUEUED → PROCESSING).
@@ -106,6 +134,8 @@ export const TRANSITIONS: { readonly [S in JobState]: readonly JobState[] } = {
 	'part-done': ['waiting', 'submitting', 'failed', 'cancelled'],
 	completed: ['delivered', 'undeliverable', 'failed', 'cancelled'],
 	delivered: [],
+	denied: [],
+	expired: [],
 	failed: [],
 	cancelled: [],
 	undeliverable: [],
@@ -159,6 +189,19 @@ function commonOf(job: JobRecord): JobCommon {
 
 /** After a part is done, the next one is worked on. */
 const nextPart = (job: JobRecord): Partial<JobCommon> => (job.state === 'part-done' ? { partIndex: job.partIndex + 1 } : {});
+
+/** Posted an ask for the voice owner's permission; nothing is sent to the API before it is answered. */
+export const toAwaitingConsent = (job: JobIn<'recorded'>, consent: ConsentAsk, at: number) => move(job, 'awaiting-consent', { consent }, at);
+
+/** The owner allowed it: this one request may use their voice. */
+export function toAllowed(job: JobIn<'awaiting-consent'>, at: number): JobIn<'recorded'> {
+	const allowed = move(job, 'recorded', {}, at);
+	return { ...allowed, request: { ...allowed.request, voice: { ownerId: job.consent.ownerId, basis: 'permission' } } };
+}
+
+export const toDenied = (job: JobIn<'awaiting-consent'>, at: number) => move(job, 'denied', { consent: job.consent }, at);
+
+export const toExpired = (job: JobIn<'awaiting-consent'>, at: number) => move(job, 'expired', { consent: job.consent }, at);
 
 /** Into the line, waiting for a slot at the API. */
 export const toWaiting = (job: JobIn<'recorded' | 'part-done'>, at: number) => move(job, 'waiting', {}, at, nextPart(job));

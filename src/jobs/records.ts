@@ -67,10 +67,15 @@ function upgradeV1(old: RecordV1): JobRecord {
 		case 'submitting':
 			return { ...common, state: 'submitting' };
 		case 'submitted':
-		case 'delivering':
+		case 'delivering': {
 			// A request id lost is a request that may have been charged: never sent again (fails as interrupted).
 			if (!xtts) return { ...common, state: 'submitting' };
-			return { ...common, state: state === 'submitted' ? 'submitted' : 'completed', xtts };
+			if (state === 'submitted') return { ...common, state: 'submitted', xtts };
+			// The first version wrote `delivering` after every part, then `recorded` for the next: stopped between
+			// the two, a long text has parts still to send.
+			const partsLeft = common.parts !== undefined && common.partIndex < common.parts.length - 1;
+			return { ...common, state: partsLeft ? 'part-done' : 'completed', xtts };
+		}
 		case 'delivered': {
 			const delivered = outcome?.kind === 'delivered' ? outcome : { via: 'reply' as const };
 			const { kind: _kind, ...to } = { kind: 'delivered', ...delivered };

@@ -24,9 +24,12 @@ export async function adoptUnfinished({
 		// The list is a snapshot: the job may have finished since (here or elsewhere).
 		const found = await jobs.get(listed.id);
 		if (!found || !isUnfinished(found) || isRunningHere(found.id) || (await ownership.ownedElsewhere(found.owner))) continue;
+		// Waiting for its owner's permission: the consent desk keeps those (jobs/consent.ts).
+		if (found.state === 'awaiting-consent') continue;
 		if (!(await ownership.claim(found.id, found.owner))) continue;
 		const job = found.owner === ownership.id ? found : { ...found, owner: ownership.id };
-		if (job !== found) await jobs.save(job);
+		// Claimed: it is this process's now, even if recording the new owner fails (the claim is what counts).
+		if (job !== found) await jobs.save(job).catch(() => undefined);
 		adopted.push(job);
 	}
 	return adopted;

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Ownership } from '../store/ownership.js';
-import type { Limits } from '../store/settings.js';
+import type { Limits } from '../store/guild-settings.js';
 import { linkedSignal } from '../util/abort.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -105,7 +105,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const waiting = job.state === 'waiting' ? job : toWaiting(job, clock.now());
 		entries.set(job.id, { job: waiting, inbox: {} });
 		line.join(waiting);
-		if (waiting !== job) await save(waiting);
+		if (waiting === job) return;
+		// The job is accepted and in line whatever this write does: a record left `recorded` or `part-done` is just
+		// as safe (nothing on the wire), and a restart puts it in line again.
+		await save(waiting).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'could not record that the job is waiting; it waits all the same'));
 	}
 
 	async function execute(entry: Entry): Promise<void> {
@@ -192,6 +195,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await enqueue(job);
 				else launch(job);
 			}
+			// A job that joined the line while every run ended is picked up here.
 			pump();
 			if (adopted.length > 0) log.info({ count: adopted.length }, 'resuming unfinished jobs');
 			return adopted.length;

@@ -1,6 +1,6 @@
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { JobFailed, toFailure } from './failure.js';
+import { JobFailed, toFailure, type Failure } from './failure.js';
 import { partOf, toCancelled, toFailed, toUndeliverable, type JobRecord } from './lifecycle.js';
 import { UndeliverableError, type JobReporter } from './ports.js';
 
@@ -11,6 +11,16 @@ export interface SettleContext {
 	save<T extends JobRecord>(job: T): Promise<T>;
 	clock: Clock;
 	log: Logger;
+}
+
+/**
+ * A long text's failure says which part failed, whatever ended it (a timeout, a refused request…): between parts,
+ * the one about to be sent. Not for a join without ffmpeg: every part was made.
+ */
+function withPart(failure: Failure, job: JobRecord): Failure {
+	const current = partOf(job);
+	if (failure.part || !current || failure.kind === 'needs-ffmpeg') return failure;
+	return { ...failure, part: job.state === 'part-done' ? { ...current, index: current.index + 1 } : current };
 }
 
 export async function settleCancelled(job: JobRecord, context: SettleContext): Promise<void> {
@@ -30,9 +40,7 @@ export async function settleFailure(job: JobRecord, error: unknown, context: Set
 		await context.save(toUndeliverable(job, clock.now())).catch((storeError: unknown) => log.error({ err: storeError }, 'could not record the failure'));
 		return;
 	}
-	// A long text's failure says which part failed, whatever ended it (a timeout, a refused request…).
-	const part = partOf(job);
-	const failure = { ...(part ? { part } : {}), ...toFailure(error) };
+	const failure = withPart(toFailure(error), job);
 	if (failure.kind === 'internal') log.error({ err: error, state: job.state }, 'job failed');
 	else {
 		const apiError = failure.kind === 'failed' ? failure.apiError : undefined;

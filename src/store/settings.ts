@@ -1,76 +1,27 @@
 import type Keyv from 'keyv';
-import { DEFAULT_LANGUAGE, isLanguageCode, languageForLocale, type LanguageCode } from '../xtts/languages.js';
+import type { LanguageCode } from '../xtts/languages.js';
+import {
+	emptySettings,
+	fromStored,
+	isEmpty,
+	languageIn,
+	LIMIT_BOUNDS,
+	limitsIn,
+	toStored,
+	withDefaults,
+	type ConsentPolicy,
+	type GuildSettings,
+	type LanguageContext,
+	type LanguageSetting,
+	type Limits,
+	type ResolvedLanguage,
+} from './guild-settings.js';
 
 /**
- * Server and channel language defaults. The only code that knows how they are keyed and shaped in the store.
- * One value per server (`guild:<id>`), versioned so the shape can change without misreading old data.
+ * Server and channel settings in the store: languages, limits, voice messages, the consent policy, the report
+ * channel and blocked members. The only code that knows how they are keyed: one value per server (`guild:<id>`),
+ * versioned so the shape can change without misreading old data (see guild-settings.ts).
  */
-
-export interface LanguageSetting {
-	language: LanguageCode;
-	/** Id of the member who set it. */
-	by: string;
-	/** ISO time it was set. */
-	at: string;
-}
-
-/** How much one member and one server may ask of the bot at once. */
-export interface Limits {
-	/** Jobs one member may have waiting or running at once. */
-	perMember: number;
-	/** Jobs one server may have waiting or running at once. */
-	perServer: number;
-	/** Seconds a member waits between two requests. */
-	cooldownSeconds: number;
-}
-
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ perMember: 1, perServer: 5, cooldownSeconds: 15 });
-export const LIMIT_BOUNDS: Readonly<Record<keyof Limits, { min: number; max: number }>> = Object.freeze({
-	perMember: { min: 1, max: 5 },
-	perServer: { min: 1, max: 50 },
-	cooldownSeconds: { min: 0, max: 3_600 },
-});
-
-export type LimitsSetting = Partial<Limits> & { by: string; at: string };
-
-export interface VoiceMessagesSetting {
-	enabled: boolean;
-	by: string;
-	at: string;
-}
-
-export interface GuildSettings {
-	language: LanguageSetting | undefined;
-	channels: Record<string, LanguageSetting>;
-	limits: LimitsSetting | undefined;
-	voiceMessages: VoiceMessagesSetting | undefined;
-}
-
-interface StoredGuildSettingsV1 {
-	v: 1;
-	language?: LanguageSetting;
-	channels: Record<string, LanguageSetting>;
-	limits?: LimitsSetting;
-	voiceMessages?: VoiceMessagesSetting;
-}
-
-export type LanguageSource = 'option' | 'channel' | 'server' | 'locale' | 'default';
-
-export interface ResolvedLanguage {
-	language: LanguageCode;
-	source: LanguageSource;
-	/** For a channel override: the channel it was set on (a thread inherits its parent's). */
-	channelId?: string;
-}
-
-export interface LanguageContext {
-	explicit?: LanguageCode | null;
-	guildId: string | null;
-	channelId: string | null;
-	/** The parent of a thread, whose override the thread inherits. */
-	parentChannelId?: string | null;
-	locale?: string | null;
-}
 
 export interface SettingsService {
 	get(guildId: string): Promise<GuildSettings>;
@@ -87,6 +38,13 @@ export interface SettingsService {
 	/** Drops overrides for channels that no longer exist. */
 	forgetChannels(guildId: string, channelIds: readonly string[]): Promise<void>;
 	resolveLanguage(context: LanguageContext): Promise<ResolvedLanguage>;
+	setConsentPolicy(guildId: string, policy: ConsentPolicy, by: string): Promise<void>;
+	/** The channel reports are posted in; null: none (reports are still stored). */
+	setReportChannel(guildId: string, channelId: string | null, by: string): Promise<void>;
+	/** Blocks a member from cloning in this server; false when they already were. */
+	block(guildId: string, memberId: string, by: string): Promise<boolean>;
+	/** False when they were not blocked. */
+	unblock(guildId: string, memberId: string): Promise<boolean>;
 }
 
 export interface SettingsServiceOptions {
@@ -127,19 +85,12 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 	}
 
 	async function write(guildId: string, settings: GuildSettings): Promise<void> {
-		if (!settings.language && !settings.limits && !settings.voiceMessages && Object.keys(settings.channels).length === 0) {
+		if (isEmpty(settings)) {
 			await store.delete(key(guildId));
 			(await held)?.delete(guildId);
 			return;
 		}
-		const value: StoredGuildSettingsV1 = {
-			v: 1,
-			channels: settings.channels,
-			...(settings.language ? { language: settings.language } : {}),
-			...(settings.limits ? { limits: settings.limits } : {}),
-			...(settings.voiceMessages ? { voiceMessages: settings.voiceMessages } : {}),
-		};
-		await store.set(key(guildId), value);
+		await store.set(key(guildId), toStored(settings));
 		// Only once stored: a failed write leaves what is held as it was.
 		(await held)?.set(guildId, settings);
 	}
@@ -220,64 +171,33 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 		async resolveLanguage(context) {
 			return languageIn(!context.explicit && context.guildId ? await read(context.guildId) : undefined, context);
 		},
+
+		async setConsentPolicy(guildId, policy, by) {
+			await update(guildId, (settings) => {
+				settings.consent = { policy, by, at: now().toISOString() };
+			});
+		},
+
+		async setReportChannel(guildId, channelId, by) {
+			await update(guildId, (settings) => {
+				settings.reportChannel = channelId ? { channelId, by, at: now().toISOString() } : undefined;
+			});
+		},
+
+		block(guildId, memberId, by) {
+			return update(guildId, (settings) => {
+				if (settings.blocked[memberId]) return false;
+				settings.blocked[memberId] = { by, at: now().toISOString() };
+				return true;
+			});
+		},
+
+		unblock(guildId, memberId) {
+			return update(guildId, (settings) => {
+				const had = settings.blocked[memberId] !== undefined;
+				delete settings.blocked[memberId];
+				return had;
+			});
+		},
 	};
-}
-
-/*
- * The rules applied to settings already read: a /clone reads its server's settings once and asks these,
- * instead of going to the store for each answer.
- */
-
-/** The server's limits, its own where set, else the defaults (no settings: outside a server). */
-export function limitsIn(settings: GuildSettings | undefined): Limits {
-	return withDefaults(settings?.limits);
-}
-
-export function voiceMessagesIn(settings: GuildSettings | undefined): boolean {
-	return settings?.voiceMessages?.enabled ?? false;
-}
-
-/** The option › the channel's override (a thread's parent's) › the server default › the member's locale › English. */
-export function languageIn(
-	settings: GuildSettings | undefined,
-	{ explicit, channelId, parentChannelId, locale }: Omit<LanguageContext, 'guildId'>,
-): ResolvedLanguage {
-	if (explicit) return { language: explicit, source: 'option' };
-	if (settings) {
-		for (const id of [channelId, parentChannelId]) {
-			const override = id ? settings.channels[id] : undefined;
-			if (override && id) return { language: override.language, source: 'channel', channelId: id };
-		}
-		if (settings.language) return { language: settings.language.language, source: 'server' };
-	}
-	const fromLocale = languageForLocale(locale);
-	if (fromLocale) return { language: fromLocale, source: 'locale' };
-	return { language: DEFAULT_LANGUAGE, source: 'default' };
-}
-
-function emptySettings(): GuildSettings {
-	return { language: undefined, channels: {}, limits: undefined, voiceMessages: undefined };
-}
-
-function fromStored(value: unknown): GuildSettings {
-	const stored = value as StoredGuildSettingsV1 | undefined;
-	if (stored?.v !== 1) return emptySettings();
-	return {
-		language: validSetting(stored.language),
-		channels: Object.fromEntries(Object.entries(stored.channels ?? {}).filter(([, setting]) => validSetting(setting))),
-		limits: stored.limits,
-		voiceMessages: stored.voiceMessages,
-	};
-}
-
-function withDefaults(limits: Partial<Limits> | undefined): Limits {
-	return {
-		perMember: limits?.perMember ?? DEFAULT_LIMITS.perMember,
-		perServer: limits?.perServer ?? DEFAULT_LIMITS.perServer,
-		cooldownSeconds: limits?.cooldownSeconds ?? DEFAULT_LIMITS.cooldownSeconds,
-	};
-}
-
-function validSetting(setting: LanguageSetting | undefined): LanguageSetting | undefined {
-	return setting && isLanguageCode(setting.language) ? setting : undefined;
 }

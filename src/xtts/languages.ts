@@ -28,10 +28,6 @@ export function isLanguageCode(value: unknown): value is LanguageCode {
 	return typeof value === 'string' && Object.hasOwn(LANGUAGES, value);
 }
 
-export function languageName(code: LanguageCode): string {
-	return LANGUAGES[code];
-}
-
 /** Slash-command choices: the API's codes as values, their English names as labels. */
 export const LANGUAGE_CHOICES = LANGUAGE_CODES.map((code) => ({ name: LANGUAGES[code], value: code }));
 

@@ -943,6 +943,24 @@ export async function startFakeDiscord(options: { separateCdn?: boolean } = {}):
 			messages.set(created.id, created);
 			return { status: 200, body: created };
 		}
+		m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+		if (m && (method === 'PATCH' || method === 'DELETE' || method === 'GET')) {
+			if (!hasBotAuth(req)) return UNAUTHORIZED();
+			const msg = messages.get(m[2] ?? '');
+			if (!msg || msg.channel_id !== m[1]) return UNKNOWN_MESSAGE();
+			if (method === 'GET') return { status: 200, body: msg };
+			// A bot deletes its own messages freely; another's needs Manage Messages, which the fake's bot is given.
+			if (method === 'DELETE') {
+				messages.delete(msg.id);
+				return { status: 204 };
+			}
+			// Discord: "You can only edit messages that have been sent by the current user."
+			if (msg.author.id !== fake.botUser.id) return apiError(403, 50005, 'Cannot edit a message authored by another user');
+			const edited = editMessage(msg, (req.json ?? {}) as Record<string, any>, req.files, DEFAULT_ATTACHMENT_SIZE_LIMIT);
+			if (isAnswer(edited)) return edited;
+			messages.set(edited.id, edited);
+			return { status: 200, body: edited };
+		}
 		m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands(?:\/(\d+))?$/.exec(path);
 		if (m) {
 			return commandsRoute(method, m[1]!, m[2], m[3], req);

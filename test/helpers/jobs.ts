@@ -43,5 +43,9 @@ export function jobRecord(options: { id?: string; state?: JobState; createdAt?: 
 			return { ...common, state, reachedApi: false };
 		case 'undeliverable':
 			return { ...common, state, xtts };
+		case 'awaiting-consent':
+		case 'denied':
+		case 'expired':
+			return { ...common, state, consent: { ownerId: '6', channelId: '4', messageId: '7', locale: 'en-US', expiresAt: createdAt + 600_000 } };
 	}
 }

@@ -16,7 +16,7 @@ import {
 import { localizeCommand, languageNameFor, t } from '../../i18n/index.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
 import { languageLabel } from '../presenter.js';
-import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../../store/settings.js';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../../store/guild-settings.js';
 import type { HandlerContext, SlashCommand } from '../context.js';
 
 /** Channels members can run /clone in (text chat, including the chat of voice and stage channels). */

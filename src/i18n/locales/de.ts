@@ -134,6 +134,7 @@ export default {
 		'button.cancel': 'Abbrechen',
 		'button.again': 'Nochmal',
 		'button.delete': 'Löschen',
+		'interaction.unknownCommand': '⌛ Diesen Befehl gibt es nicht mehr. Bitte nutze die aktuellen Befehle des Bots (tippe / , um sie zu sehen).',
 		'interaction.unknown': '⌛ Diese Schaltfläche oder dieses Formular ist nicht mehr aktiv. Bitte führ den Befehl noch einmal aus.',
 		'button.expired': '⌛ Dieser Button ist abgelaufen.',
 		'button.cancelNotYours': '🚫 Nur das Mitglied, das diesen Klon angefordert hat, kann ihn abbrechen.',

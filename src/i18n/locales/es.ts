@@ -131,6 +131,7 @@ export default {
 		'button.cancel': 'Cancelar',
 		'button.again': 'Otra vez',
 		'button.delete': 'Eliminar',
+		'interaction.unknownCommand': '⌛ Este comando ya no está disponible. Usa los comandos actuales del bot (escribe / para verlos).',
 		'interaction.unknown': '⌛ Este botón o formulario ya no está activo. Vuelve a ejecutar el comando.',
 		'button.expired': '⌛ Este botón ha caducado.',
 		'button.cancelNotYours': '🚫 Solo el miembro que pidió esta clonación puede cancelarla.',

@@ -132,6 +132,7 @@ export default {
 		'button.cancel': 'Annuler',
 		'button.again': 'Encore',
 		'button.delete': 'Supprimer',
+		'interaction.unknownCommand': '⌛ Cette commande n’existe plus. Utilise les commandes actuelles du bot (tape / pour les voir).',
 		'interaction.unknown': '⌛ Ce bouton ou ce formulaire n’est plus actif. Relance la commande.',
 		'button.expired': '⌛ Ce bouton a expiré.',
 		'button.cancelNotYours': '🚫 Seul le membre qui a demandé ce clonage peut l’annuler.',

@@ -131,6 +131,7 @@ export default {
 		'button.cancel': 'Cancelar',
 		'button.again': 'De novo',
 		'button.delete': 'Excluir',
+		'interaction.unknownCommand': '⌛ Este comando não está mais disponível. Use os comandos atuais do bot (digite / para vê-los).',
 		'interaction.unknown': '⌛ Este botão ou formulário não está mais ativo. Execute o comando de novo.',
 		'button.expired': '⌛ Este botão expirou.',
 		'button.cancelNotYours': '🚫 Só o membro que pediu esta clonagem pode cancelá-la.',
