@@ -6,7 +6,13 @@ import { createDiscordClient, interactionRestFor } from './discord/client.js';
 import { syncCommands } from './discord/command-sync.js';
 import type { HandlerContext } from './discord/context.js';
 import { createDelivery } from './discord/delivery.js';
+import { createChannelMessages } from './discord/channel-messages.js';
+import { createConsentReporter } from './discord/consent-asks.js';
 import { createJobReporter } from './discord/job-reporter.js';
+import { createConsentDesk } from './jobs/consent.js';
+import { createAuditLog } from './store/audit.js';
+import { createVoiceChoices } from './store/people.js';
+import { createReports } from './store/reports.js';
 import { registry } from './discord/registry.js';
 import { createRouter } from './discord/router.js';
 import { createAudioPreparer } from './jobs/prepare-audio.js';
@@ -86,11 +92,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
 	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
 	const jobStore = createJobRecords(stores);
+	const delivery = createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now });
+	const channelMessages = createChannelMessages(client.rest);
+	const audit = createAuditLog({ store: stores.meta, retentionDays: config.auditRetentionDays, now: clock.now });
+	const consent = createConsentDesk({ jobs: jobStore, clock, reporter: createConsentReporter({ channelMessages, delivery, logger }), logger });
 	const runner = createJobRunner({
 		ownership,
 		xtts,
 		jobs: jobStore,
-		reporter: createJobReporter(createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now })),
+		reporter: createJobReporter(delivery, { audit, logger }),
 		audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
 		clock,
 		logger,
@@ -117,6 +127,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		jobs: jobStore,
 		pendingVoices: createPendingVoices(stores.meta),
 		settings,
+		consent,
+		voiceChoices: createVoiceChoices({ store: stores.meta }),
+		audit,
+		reports: createReports({ store: stores.meta, retentionDays: config.auditRetentionDays, now: clock.now }),
+		channelMessages,
+		delivery,
 		downloads: agent,
 		// Attachments live on Discord's https CDN; a loopback or proxied Discord may serve them over its own scheme.
 		attachmentProtocols: [...new Set(['https:', ...(config.discord.apiUrl ? [new URL(config.discord.apiUrl).protocol] : [])])],
@@ -185,6 +201,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			}
 			await ownership.start();
 			const resumed = await runner.resume();
+			// Asks still waiting for their owner wait again, or lapse at once when their 10 minutes are over.
+			const asks = await consent.resume();
+			if (asks > 0) logger.info({ count: asks }, 'consent asks still open');
 			// Jobs of a process that died while sharing the store are adopted once its lease lapses.
 			if (stores.backend === 'redis') {
 				adoptTimer = setInterval(
@@ -199,6 +218,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		async stop() {
 			accepting = false;
 			if (adoptTimer) clearInterval(adoptTimer);
+			consent.stop();
 			await runner.stop(options.stopGraceMs);
 			await ownership.stop();
 			await httpServer?.close();

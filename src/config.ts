@@ -50,6 +50,7 @@ const envSchema = z.object({
 		})
 		.transform((value) => value ?? 'sqlite://data/bot.sqlite'),
 	MAX_JOBS_IN_FLIGHT: integer(20, 1, 1_000),
+	AUDIT_RETENTION_DAYS: integer(30, 1, 3_650),
 	WEBHOOK_PUBLIC_URL: httpUrl(),
 	WEBHOOK_PORT: port.transform((value) => value ?? 8080),
 	WEBHOOK_HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
@@ -76,6 +77,8 @@ export interface Config {
 	readonly storeUrl: string;
 	/** Jobs at the XTTS API at once; the rest wait in line. */
 	readonly maxJobsInFlight: number;
+	/** How long moderators' audit log and reports keep a request. */
+	readonly auditRetentionDays: number;
 	/** Callback mode, when WEBHOOK_PUBLIC_URL is set. */
 	readonly webhook: { readonly publicUrl: string; readonly port: number; readonly host: string; readonly secret: string | undefined } | undefined;
 	/** Where GET /healthz listens when webhooks are off. */
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		logLevel: value.LOG_LEVEL,
 		storeUrl: value.STORE_URL,
 		maxJobsInFlight: value.MAX_JOBS_IN_FLIGHT,
+		auditRetentionDays: value.AUDIT_RETENTION_DAYS,
 		webhook: value.WEBHOOK_PUBLIC_URL
 			? { publicUrl: value.WEBHOOK_PUBLIC_URL, port: value.WEBHOOK_PORT, host: value.WEBHOOK_HOST, secret: value.WEBHOOK_SECRET }
 			: undefined,

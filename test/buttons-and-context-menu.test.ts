@@ -148,9 +148,12 @@ describe('Again and Delete on a result', () => {
 		const first = h.clone({ file: makeWav({ seconds: 4 }), text: 'Once more with feeling', language: 'fr', userId: REQUESTER });
 		const result = await first.edit(isFinal);
 		const jobId = customIds(result)[0]!.split(':')[2]!;
-		expect(customIds(result)).toEqual([`job:again:${jobId}`, `job:delete:${jobId}`]);
+		expect(customIds(result)).toEqual([`job:again:${jobId}`, `job:delete:${jobId}`, `report:open:${jobId}`]);
 
-		const again = click(`job:again:${jobId}`, messageOf(result), OTHER);
+		// The uploader's own new take (another member's Again asks the uploader first: consent.test.ts). After the cooldown.
+		await h.bot.runner.settled(jobId);
+		h.clock.advance(16_000);
+		const again = click(`job:again:${jobId}`, messageOf(result), REQUESTER);
 		expect((await again.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
 		const take = await h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(again.token) && request.files.length > 0);
 		expect(take.files[0]?.filename).toBe('clone.wav');
@@ -187,7 +190,9 @@ describe('Again and Delete on a result', () => {
 		const deleteId = customIds(result)[1]!;
 
 		const stranger = click(deleteId, messageOf(result), OTHER);
-		expect((await stranger.callback()).json?.data?.content).toContain('Only the member who asked for this clone, or a moderator with Manage Messages');
+		expect((await stranger.callback()).json?.data?.content).toContain(
+			'Only the member who asked for this clone, the member whose voice it is, or a moderator with Manage Messages can delete it',
+		);
 
 		const moderator = click(deleteId, messageOf(result), OTHER, (PermissionsBitField.Default | PermissionFlagsBits.ManageMessages).toString());
 		await moderator.callback();
@@ -204,7 +209,7 @@ describe('Again and Delete on a result', () => {
 		const result = await h.clone({ file: makeWav({ seconds: 4 }), userId: REQUESTER }).edit(isFinal);
 		await h.restart();
 
-		const again = click(customIds(result)[0]!, messageOf(result), OTHER);
+		const again = click(customIds(result)[0]!, messageOf(result), REQUESTER);
 		await h.discord.waitForRequest((request) => request.method === 'PATCH' && request.path.includes(again.token) && request.files.length > 0);
 
 		// Delete, pressed after the restart by the requester, still removes the result.
@@ -256,7 +261,8 @@ describe('"Clone this voice" on a message', () => {
 			attachments,
 			embeds: [],
 			components: [],
-			author: { id: OTHER, username: 'someone', discriminator: '0', global_name: null, avatar: null },
+			// The member's own message: their own voice needs nobody's permission (consent.test.ts covers the rest).
+			author: { id: REQUESTER, username: 'someone', discriminator: '0', global_name: null, avatar: null },
 			timestamp: new Date().toISOString(),
 			edited_timestamp: null,
 			tts: false,

@@ -2,6 +2,7 @@ import { InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, TEST_BOT_TOKEN, virtualClock, XTTS_KEY, type Harness } from './helpers/harness.js';
+import { expectMarkedCopy } from './helpers/audio.js';
 
 /** /clone end to end: the real discord.js against the loopback Discord and XTTS fakes, a real SQLite store. */
 
@@ -43,7 +44,7 @@ describe('/clone happy path', () => {
 		const final = await run.edit(isFinal);
 		expect(final.files).toHaveLength(1);
 		expect(final.files[0]?.filename).toBe('clone.wav');
-		expect(Buffer.compare(final.files[0]!.data, output)).toBe(0);
+		expectMarkedCopy(final.files[0]!.data, output);
 		const content = contentOf(final);
 		expect(content).toContain('Cloned voice for <@');
 		expect(content).toContain('> Hello \\*world\\*, this is me.');

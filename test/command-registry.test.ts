@@ -32,7 +32,7 @@ it('registers every command in one bulk overwrite, then leaves Discord alone whi
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('updated');
 	expect(puts()).toHaveLength(1);
 	expect(puts()[0]?.path).toBe(`/applications/${APP}/commands`);
-	expect(((puts()[0]?.json ?? []) as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings', 'Clone this voice']);
+	expect(((puts()[0]?.json ?? []) as { name: string }[]).map((command) => command.name)).toEqual(['clone', 'clone-settings', 'my-voice', 'Clone this voice']);
 
 	expect(await syncCommands({ rest, applicationId: APP, definitions, logger: silentLogger })).toBe('unchanged');
 	expect(puts()).toHaveLength(1);

@@ -308,7 +308,7 @@ describe('/clone end to end in the member’s language', () => {
 		expect(content).toMatch(
 			/^🗣️ Cloned voice for <@(\d+)> · English — default\n> Hello from the test suite\.\n-# 🤖 AI-generated voice · requested by <@\1> · voice uploaded by <@\1>, who answers for it\n-# XTTS v2 · Coqui Public Model License: <https:\/\/coqui\.ai\/cpml>$/,
 		);
-		expect(final.json?.components?.[0]?.components?.map((button: { label: string }) => button.label)).toEqual(['Again', 'Delete']);
+		expect(final.json?.components?.[0]?.components?.map((button: { label: string }) => button.label)).toEqual(['Again', 'Delete', 'Report']);
 	});
 
 	it('an unknown message key is a programming error, not an empty reply', () => {
@@ -385,6 +385,8 @@ describe('/clone end to end in the member’s language', () => {
 			commandType: ApplicationCommandType.Message,
 			targetId: messageId,
 			locale: 'de',
+			// The member's own voice message: nobody else's permission is needed.
+			user: { id: '1180000000000000812' },
 			resolved: { messages: { [messageId]: message } } as never,
 		});
 		const modal = (await menu.callback()).json?.data;
@@ -393,7 +395,8 @@ describe('/clone end to end in the member’s language', () => {
 		expect(inputs?.map((input: { label: string }) => input.label)).toEqual(['Was soll die Stimme sagen?', 'Sprache (optional)']);
 		for (const input of inputs ?? []) expect(input.label.length).toBeLessThanOrEqual(45);
 
-		const submit = (language: string, customId: string = modal?.custom_id) => h.submitModal({ customId, text: 'Hallo zusammen', language, locale: 'de' });
+		const submit = (language: string, customId: string = modal?.custom_id) =>
+			h.submitModal({ customId, text: 'Hallo zusammen', language, locale: 'de', userId: '1180000000000000812' });
 
 		const unknown = await submit('Klingonisch').callback();
 		expect(unknown.json?.data?.content).toBe(
@@ -416,11 +419,11 @@ describe('what the job runner builds, in the member’s language', () => {
 	const isFinal = (content: string) => !content.startsWith('🎙️');
 
 	it.each([
-		['de', ['Nochmal', 'Löschen']],
-		['pt-BR', ['De novo', 'Excluir']],
-		['es-ES', ['Otra vez', 'Eliminar']],
-		['fr', ['Encore', 'Supprimer']],
-		['ja', ['Again', 'Delete']],
+		['de', ['Nochmal', 'Löschen', 'Melden']],
+		['pt-BR', ['De novo', 'Excluir', 'Denunciar']],
+		['es-ES', ['Otra vez', 'Eliminar', 'Reportar']],
+		['fr', ['Encore', 'Supprimer', 'Signaler']],
+		['ja', ['Again', 'Delete', 'Report']],
 	])('%s: the result’s buttons', async (locale, buttons) => {
 		h = await startHarness();
 		const final = await h.clone({ file: makeWav({ seconds: 4 }), extra: { locale } }).edit(isFinal);

@@ -1,4 +1,6 @@
+import Keyv from 'keyv';
 import { Agent } from 'undici';
+import { createAuditLog } from '../src/store/audit.js';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/util/logger.js';
 import { abortableSleep } from '../src/util/clock.js';
@@ -37,6 +39,7 @@ function memoryJobs(): JobRecords & { records: Map<string, JobRecord> } {
 		get: async (id) => records.get(id),
 		save: async (job) => void records.set(job.id, structuredClone(job)),
 		unfinished: async () => [...records.values()],
+		forget: async (id) => records.delete(id),
 	};
 }
 
@@ -73,7 +76,7 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 			ownership: { id: 'this-process', ownedElsewhere: async () => false, claim: async () => true, start: async () => undefined, stop: async () => undefined },
 			xtts,
 			jobs,
-			reporter: createJobReporter(delivery),
+			reporter: createJobReporter(delivery, { audit: createAuditLog({ store: new Keyv(), retentionDays: 30 }), logger: silentLogger }),
 			audio: createAudioPreparer({ xtts, ffmpegPath: undefined, logger: silentLogger }),
 			clock: { now: Date.now, sleep },
 			logger: silentLogger,

@@ -57,9 +57,7 @@ const MOVES: Record<JobState, (job: JobRecord) => JobRecord> = {
 
 describe('job lifecycle', () => {
 	const allowed = JOB_STATES.flatMap((from) => TRANSITIONS[from].map((to) => [from, to] as const));
-	const forbidden = JOB_STATES.flatMap((from) =>
-		JOB_STATES.filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const),
-	);
+	const forbidden = JOB_STATES.flatMap((from) => JOB_STATES.filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const));
 
 	it('has the documented table: 27 allowed moves, the final states leading nowhere', () => {
 		expect(allowed).toHaveLength(27);
@@ -140,11 +138,7 @@ describe('failure kinds', () => {
 		await settleFailure(longJob('part-done', 0), new XttsError('balance', ''), context);
 		await settleFailure(longJob('submitted', 2), new XttsError('network', ''), context);
 		await settleFailure(longJob('completed', 2), new AudioJoinError('needs-ffmpeg', ''), context);
-		expect(told).toEqual([
-			{ kind: 'balance', part: { index: 1, total: 3 } },
-			{ kind: 'network', part: { index: 2, total: 3 } },
-			{ kind: 'needs-ffmpeg' },
-		]);
+		expect(told).toEqual([{ kind: 'balance', part: { index: 1, total: 3 } }, { kind: 'network', part: { index: 2, total: 3 } }, { kind: 'needs-ffmpeg' }]);
 	});
 
 	it('every kind has its own message in every reply language', () => {

@@ -24,6 +24,7 @@ import {
 } from './fakes/discord-api.js';
 import { attachGateway, startFakeGateway, type FakeGateway } from './fakes/discord-gateway.js';
 import { makeWav, startFakeXtts, type FakeXtts } from './fakes/xtts-api.js';
+import { expectMarkedCopy } from './helpers/audio.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -204,7 +205,7 @@ describe('the bot as a real process', () => {
 		const puts = discord.requests.filter(isCommandPut);
 		expect(puts).toHaveLength(1);
 		expect(puts[0]!.path).toBe(`/applications/${DEFAULT_APPLICATION_ID}/commands`);
-		expect((puts[0]!.json as Array<{ name: string }>).map((c) => c.name).sort()).toEqual(['Clone this voice', 'clone', 'clone-settings']);
+		expect((puts[0]!.json as Array<{ name: string }>).map((c) => c.name).sort()).toEqual(['Clone this voice', 'clone', 'clone-settings', 'my-voice']);
 
 		const exit = await stop(bot);
 		expect(exit).toMatchObject({ code: 0, signal: null });
@@ -284,7 +285,7 @@ describe('the bot as a real process', () => {
 		expect(upload.method).toBe('PATCH');
 		expect(upload.path).toBe(`/webhooks/${DEFAULT_APPLICATION_ID}/${payload.token}/messages/@original`);
 		expect(upload.files).toHaveLength(1);
-		expect(Buffer.compare(upload.files[0]!.data, xtts.jobs.get(requestId)!.media)).toBe(0);
+		expectMarkedCopy(upload.files[0]!.data, xtts.jobs.get(requestId)!.media);
 
 		// Several poll cycles later, still exactly one upload, and the job was never submitted again.
 		await expect(discord.waitForRequest((r) => cloneUploads(r) && r !== upload, 3 * POLL_MS + 500)).rejects.toThrow(/no matching request/);

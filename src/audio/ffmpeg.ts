@@ -67,13 +67,26 @@ export function runFfmpeg(ffmpegPath: string, args: string[], options: RunFfmpeg
 	});
 }
 
+/** `-metadata comment=…` (ffmpeg writes it into Ogg as the Vorbis comment `DESCRIPTION=…`), or nothing. */
+export function commentMetadataArgs(comment: string | undefined): string[] {
+	return comment === undefined ? [] : ['-metadata', `comment=${comment}`];
+}
+
 /**
  * Ogg/Opus, 48 kHz mono: what Discord's own voice messages use. Resolves undefined when the result
- * would be over `maxBytes` (ffmpeg is stopped as soon as it is).
+ * would be over `maxBytes` (ffmpeg is stopped as soon as it is). A `comment` (see ai-marking.ts) is
+ * written into the Ogg's comment header.
  */
-export async function transcodeToOpus(ffmpegPath: string, input: Buffer, maxBytes: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+export async function transcodeToOpus(
+	ffmpegPath: string,
+	input: Buffer,
+	maxBytes: number,
+	signal?: AbortSignal,
+	comment?: string,
+): Promise<Buffer | undefined> {
+	const output = ['-c:a', 'libopus', '-b:a', '48k', ...commentMetadataArgs(comment), '-f', 'ogg', 'pipe:1'];
 	try {
-		return await runFfmpeg(ffmpegPath, ['-i', 'pipe:0', '-vn', '-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '48k', '-f', 'ogg', 'pipe:1'], {
+		return await runFfmpeg(ffmpegPath, ['-i', 'pipe:0', '-vn', '-ac', '1', '-ar', '48000', ...output], {
 			input,
 			signal,
 			maxOutputBytes: maxBytes,

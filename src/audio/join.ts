@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFfmpeg } from './ffmpeg.js';
+import { commentMetadataArgs, runFfmpeg } from './ffmpeg.js';
 
 /**
  * Joins the audio of a text spoken in several parts (see text-split.ts) into one clip, in order, with
@@ -40,6 +40,8 @@ export interface JoinAudioOptions {
 	/** Silence between parts, in ms (default 350). */
 	pauseMs?: number | undefined;
 	signal?: AbortSignal | undefined;
+	/** Written into the Ogg's comment header when the parts are joined with ffmpeg (see ai-marking.ts). */
+	comment?: string | undefined;
 }
 
 export async function joinAudio(parts: Buffer[], options: JoinAudioOptions): Promise<{ data: Buffer; ext: 'wav' | 'ogg' }> {
@@ -55,7 +57,7 @@ export async function joinAudio(parts: Buffer[], options: JoinAudioOptions): Pro
 	if (!options.ffmpegPath) {
 		throw new AudioJoinError('needs-ffmpeg', 'the audio parts are not PCM WAVs of one format, and joining them needs ffmpeg');
 	}
-	return { data: await joinWithFfmpeg(parts, options.ffmpegPath, pauseMs, options.signal), ext: 'ogg' };
+	return { data: await joinWithFfmpeg(parts, options.ffmpegPath, pauseMs, options.signal, options.comment), ext: 'ogg' };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -192,7 +194,13 @@ function joinWavs([first, ...rest]: [PcmWav, ...PcmWav[]], pauseMs: number): Buf
  * index at the end), resampled to 48 kHz mono, padded with the pause, and the lot concatenated and
  * encoded as Ogg/Opus, the format of Discord's voice messages.
  */
-async function joinWithFfmpeg(parts: Buffer[], ffmpegPath: string, pauseMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
+async function joinWithFfmpeg(
+	parts: Buffer[],
+	ffmpegPath: string,
+	pauseMs: number,
+	signal: AbortSignal | undefined,
+	comment: string | undefined,
+): Promise<Buffer> {
 	const dir = await mkdtemp(join(tmpdir(), 'xtts-join-'));
 	try {
 		const inputs: string[] = [];
@@ -212,7 +220,25 @@ async function joinWithFfmpeg(parts: Buffer[], ffmpegPath: string, pauseMs: numb
 		try {
 			await runFfmpeg(
 				ffmpegPath,
-				[...inputs, '-filter_complex', filter, '-map', '[out]', '-c:a', 'libopus', '-b:a', '48k', '-ar', '48000', '-ac', '1', '-f', 'ogg', output],
+				[
+					...inputs,
+					'-filter_complex',
+					filter,
+					'-map',
+					'[out]',
+					'-c:a',
+					'libopus',
+					'-b:a',
+					'48k',
+					'-ar',
+					'48000',
+					'-ac',
+					'1',
+					...commentMetadataArgs(comment),
+					'-f',
+					'ogg',
+					output,
+				],
 				{ signal },
 			);
 		} catch (error) {

@@ -43,12 +43,17 @@ export interface VoiceMessage {
 export async function toVoiceMessage(
 	audio: Buffer,
 	ffmpegPath: string,
-	options: { maxBytes?: number | undefined; signal?: AbortSignal | undefined } = {},
+	options: {
+		maxBytes?: number | undefined;
+		signal?: AbortSignal | undefined;
+		/** Written into the Ogg's comment header (see ai-marking.ts). */
+		comment?: string | undefined;
+	} = {},
 ): Promise<VoiceMessage> {
-	const { maxBytes = Number.POSITIVE_INFINITY, signal } = options;
+	const { maxBytes = Number.POSITIVE_INFINITY, signal, comment } = options;
 	let data: Buffer | undefined;
 	try {
-		data = await transcodeToOpus(ffmpegPath, audio, maxBytes, signal);
+		data = await transcodeToOpus(ffmpegPath, audio, maxBytes, signal, comment);
 	} catch (error) {
 		throw new VoiceMessageError('ffmpeg-failed', `ffmpeg could not encode the voice message: ${(error as Error).message}`, { cause: error });
 	}

@@ -1,16 +1,21 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
-import { RefusedError, type Admission } from '../jobs/admission.js';
+import { RefusedError } from '../jobs/admission.js';
+import { decideConsent, type VoiceSource } from '../jobs/consent.js';
 import { recordJob } from '../jobs/records.js';
 import type { LanguageCode } from '../xtts/languages.js';
-import { invalidInput, refusal, speakerProblemMessage } from './presenter.js';
-import { languageIn, limitsIn, voiceMessagesIn, type GuildSettings, type Limits } from '../store/guild-settings.js';
+import { invalidInput, speakerProblemMessage } from './presenter.js';
+import { consentPolicyIn, isBlockedIn, languageIn, limitsIn, voiceMessagesIn, type GuildSettings } from '../store/guild-settings.js';
 import { checkSpeakerContent, checkSpeakerMetadata, type SpeakerAttachment } from '../audio/speaker-check.js';
 import { answerPrivately, replyPrivately } from './replies.js';
+import { refusalMessage, startAdmitted } from './clone-start.js';
+import { askForConsent } from './consent-asks.js';
+import { consentRefusal } from './consent-presenter.js';
 import type { HandlerContext } from './context.js';
 
 /**
  * The one pipeline behind /clone, "Clone this voice" and the Again button: check the input (privately,
- * for free), check the member's limits, acknowledge publicly, check the file's bytes, record and start the job.
+ * for free), whose voice it is and whether its use is allowed, the member's limits, acknowledge publicly, check
+ * the file's bytes, record the job, and start it (or ask the voice's owner first).
  */
 
 /** The longest text a member may ask for; over the language's limit it is spoken in parts and joined. */
@@ -29,6 +34,8 @@ export interface CloneInput {
 	cleanupVoice: boolean;
 	/** The member's explicit choice; null follows the server's default. */
 	voiceMessage?: boolean | null;
+	/** Whose voice it is. */
+	source: VoiceSource;
 }
 
 export async function startClone(interaction: CloneInteraction, context: HandlerContext, input: CloneInput): Promise<void> {
@@ -43,6 +50,16 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 	// One read of the server's settings answers the limits, the language and the voice-message default. It is
 	// memory on SQLite; a shared Redis may be slow or reconnecting, and Discord's 3 s are not to be spent on it.
 	const guildSettings = await settingsOrAcknowledge(interaction, context);
+	const requesterId = interaction.user.id;
+	// Whose voice may be used is settled before anything else costs anything: a refusal is private and immediate.
+	const decision = await decideConsent({
+		policy: consentPolicyIn(guildSettings),
+		requesterId,
+		requesterBlocked: isBlockedIn(guildSettings, requesterId),
+		source: input.source,
+		ownerChoice: () => context.voiceChoices.get(input.source.ownerId),
+	});
+	if (decision.kind === 'refused') return answerPrivately(interaction, consentRefusal(decision.reason, input.source.ownerId, interaction.locale));
 	const limits = limitsIn(guildSettings);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
 	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
@@ -87,27 +104,21 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 			cleanupVoice: input.cleanupVoice,
 			voiceMessage: input.voiceMessage ?? voiceMessagesIn(guildSettings),
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
+			...(decision.kind === 'allowed' ? { voice: { ownerId: input.source.ownerId, basis: decision.basis } } : {}),
 		},
 	});
+	if (decision.kind === 'ask') {
+		// The ask is in the server's language: it speaks to another member.
+		await askForConsent(context, job, { ownerId: decision.ownerId, locale: interaction.guildLocale ?? interaction.locale });
+		return;
+	}
 	try {
-		await context.runner.start(job, limits);
+		await startAdmitted(context, job, limits);
 	} catch (error) {
 		if (!(error instanceof RefusedError)) throw error;
 		// Another request of this member's won the race since the first check.
 		return answerPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
 	}
-	context.logger.info(
-		{
-			jobId: job.id,
-			guildId: job.guildId,
-			channelId: job.channelId,
-			userId: job.requesterId,
-			language: resolved.language,
-			chars: text.length,
-			via: interaction.isButton() ? 'again' : interaction.isModalSubmit() ? 'context-menu' : 'command',
-		},
-		'clone requested',
-	);
 }
 
 /** How long the server's settings may take before the request is acknowledged anyway. */
@@ -128,19 +139,4 @@ async function settingsOrAcknowledge(interaction: CloneInteraction, context: Han
 	if (inTime) return inTime.settings;
 	await interaction.deferReply();
 	return read;
-}
-
-function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits, locale: string): string {
-	switch (admission.reason) {
-		case 'member-busy':
-			return refusal.memberBusy(limits.perMember, locale);
-		case 'server-busy':
-			return refusal.serverBusy(limits.perServer, locale);
-		case 'cooldown':
-			return refusal.cooldown(admission.retryAfterMs, locale);
-		case 'balance':
-			return refusal.balance(locale);
-		case 'stopping':
-			return refusal.stopping(locale);
-	}
 }

@@ -23,7 +23,11 @@ export function askMessage(job: JobIn<'awaiting-consent'>): string {
 
 /** The requester's reply while the owner is asked. */
 export function waitingMessage(job: JobIn<'awaiting-consent'>): string {
-	return t(job.locale, 'consent.waiting', { requester: userMention(job.requesterId), owner: userMention(job.consent.ownerId), quote: quoteText(job.request.text) });
+	return t(job.locale, 'consent.waiting', {
+		requester: userMention(job.requesterId),
+		owner: userMention(job.consent.ownerId),
+		quote: quoteText(job.request.text),
+	});
 }
 
 /** The ask, once answered or lapsed. */

@@ -2,7 +2,10 @@ import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { cloneSettingsCommand } from './commands/clone-settings.js';
 import { cloneThisVoiceCommand, cloneVoiceModal } from './commands/clone-this-voice.js';
 import { cloneCommand } from './commands/clone.js';
+import { myVoiceCommand } from './commands/my-voice.js';
 import { jobButtons } from './components/job-button-handler.js';
+import { reportActions, reportButton, reportForm } from './components/reports.js';
+import { consentButtons } from './consent-asks.js';
 import type { ComponentHandler, MessageCommand, ModalHandler, SlashCommand } from './context.js';
 
 /** Everything the bot answers, in one place: the router looks handlers up here, command sync registers the commands. */
@@ -41,10 +44,10 @@ export function createRegistry(handlers: {
 }
 
 export const registry = createRegistry({
-	slashCommands: [cloneCommand, cloneSettingsCommand],
+	slashCommands: [cloneCommand, cloneSettingsCommand, myVoiceCommand],
 	messageCommands: [cloneThisVoiceCommand],
-	components: [jobButtons],
-	modals: [cloneVoiceModal],
+	components: [jobButtons, consentButtons, reportButton, reportActions],
+	modals: [cloneVoiceModal, reportForm],
 });
 
 /** Every definition registered with Discord: the slash commands and the message context menu. */

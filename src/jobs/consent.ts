@@ -72,6 +72,8 @@ export type ConsentAnswer =
 export interface ConsentDesk {
 	/** Keeps a job waiting for its owner's answer, until CONSENT_WINDOW_MS after it was asked. */
 	hold(job: JobIn<'awaiting-consent'>): Promise<void>;
+	/** Records the ask's message once it is posted (the job is held before, so that no answer can come first). */
+	attachAsk(jobId: string, messageId: string): Promise<void>;
 	answer(jobId: string, by: string, allow: boolean): Promise<ConsentAnswer>;
 	/** After a restart: the asks still open wait again (or expire at once, when their time is up). */
 	resume(): Promise<number>;
@@ -96,6 +98,18 @@ export function createConsentDesk({
 	const log = logger.child({ component: 'consent' });
 	const timers = new Map<string, AbortController>();
 	const stopping = new AbortController();
+	// One change at a time to a job's ask in this process: an answer, the expiry, the ask's message id.
+	const locks = new Map<string, Promise<unknown>>();
+	function locked<T>(jobId: string, change: () => Promise<T>): Promise<T> {
+		const next = (locks.get(jobId) ?? Promise.resolve()).catch(() => undefined).then(change);
+		locks.set(jobId, next);
+		void next
+			.finally(() => {
+				if (locks.get(jobId) === next) locks.delete(jobId);
+			})
+			.catch(() => undefined);
+		return next;
+	}
 
 	/** The record as the store has it: another process may have answered. */
 	async function stillAwaiting(jobId: string): Promise<JobIn<'awaiting-consent'> | undefined> {
@@ -122,10 +136,15 @@ export function createConsentDesk({
 	}
 
 	async function expire(jobId: string): Promise<void> {
-		const job = await stillAwaiting(jobId);
-		if (!job) return;
-		const expired = toExpired(job, clock.now());
-		await jobs.save(expired);
+		const expired = await locked(jobId, async () => {
+			const job = await stillAwaiting(jobId);
+			if (!job) return undefined;
+			const moved = toExpired(job, clock.now());
+			await jobs.save(moved);
+			return moved;
+		});
+		if (!expired) return;
+		const job = expired;
 		log.info({ jobId, ownerId: job.consent.ownerId }, 'consent ask expired');
 		await reporter.ended(expired).catch((error: unknown) => log.warn({ err: error, jobId }, 'could not tell the requester the ask expired'));
 	}
@@ -140,23 +159,34 @@ export function createConsentDesk({
 			arm(job);
 		},
 
+		async attachAsk(jobId, messageId) {
+			await locked(jobId, async () => {
+				const job = await stillAwaiting(jobId);
+				if (job) await jobs.save({ ...job, consent: { ...job.consent, messageId } });
+			});
+		},
+
 		async answer(jobId, by, allow) {
-			const job = await stillAwaiting(jobId);
-			if (!job) return { kind: 'closed' };
-			if (by !== job.consent.ownerId) return { kind: 'not-owner', ownerId: job.consent.ownerId };
-			timers.get(jobId)?.abort();
-			if (clock.now() >= job.consent.expiresAt) {
-				await expire(jobId);
-				return { kind: 'closed' };
-			}
-			log.info({ jobId, ownerId: by, allowed: allow }, 'consent ask answered');
-			if (!allow) {
-				const denied = toDenied(job, clock.now());
-				await jobs.save(denied);
-				return { kind: 'denied', job: denied };
-			}
-			// Saved by the runner as it starts the job.
-			return { kind: 'allowed', job: toAllowed(job, clock.now()) };
+			const answered = await locked(jobId, async (): Promise<ConsentAnswer | 'lapsed'> => {
+				const job = await stillAwaiting(jobId);
+				if (!job) return { kind: 'closed' };
+				if (by !== job.consent.ownerId) return { kind: 'not-owner', ownerId: job.consent.ownerId };
+				if (clock.now() >= job.consent.expiresAt) return 'lapsed';
+				timers.get(jobId)?.abort();
+				log.info({ jobId, ownerId: by, allowed: allow }, 'consent ask answered');
+				if (!allow) {
+					const denied = toDenied(job, clock.now());
+					await jobs.save(denied);
+					return { kind: 'denied', job: denied };
+				}
+				// `recorded` again: the runner saves it as it starts the job (a crash before then leaves the ask to lapse).
+				const allowed = toAllowed(job, clock.now());
+				await jobs.save(allowed);
+				return { kind: 'allowed', job: allowed };
+			});
+			if (answered !== 'lapsed') return answered;
+			await expire(jobId);
+			return { kind: 'closed' };
 		},
 
 		async resume() {

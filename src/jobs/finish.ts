@@ -1,3 +1,4 @@
+import { aiComment } from '../audio/ai-marking.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { XttsClient } from '../xtts/client.js';
@@ -34,7 +35,8 @@ export async function finish(job: JobIn<'completed'>, final: JobStatus | undefin
 	if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 
 	const urls = job.parts && job.parts.length > 1 ? await partMediaUrls(job, mediaUrl, xtts, signal) : [mediaUrl];
-	const prepared = urls.length > 1 ? await audio.prepareJoined(urls, job.uploadLimit, signal) : await audio.prepare(mediaUrl, job.uploadLimit, signal);
+	const options = { signal, comment: aiComment(job.id) };
+	const prepared = urls.length > 1 ? await audio.prepareJoined(urls, job.uploadLimit, options) : await audio.prepare(mediaUrl, job.uploadLimit, options);
 	let resultAudio: ResultAudio;
 	if (prepared.kind === 'file') resultAudio = prepared;
 	// Too large once joined: each part's own link, in order (the last part's alone would be a fragment).
@@ -80,7 +82,7 @@ async function partMediaUrls(job: JobIn<'completed'>, lastUrl: string, xtts: Xtt
 
 /** Discord doesn't let a deferred reply become a voice message: it is posted in the channel. Undefined on any refusal. */
 async function postAsVoiceMessage(job: JobRecord, audioData: Buffer, context: FinishContext, signal: AbortSignal): Promise<string | undefined> {
-	const voice = await context.audio.voiceMessage(audioData, job.uploadLimit, signal);
+	const voice = await context.audio.voiceMessage(audioData, job.uploadLimit, { signal, comment: aiComment(job.id) });
 	if (!voice) return undefined;
 	try {
 		return await context.reporter.postVoiceMessage(job, voice);

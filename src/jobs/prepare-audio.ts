@@ -1,3 +1,4 @@
+import { markWav } from '../audio/ai-marking.js';
 import type { Logger } from '../util/logger.js';
 import { joinAudio } from '../audio/join.js';
 import { outputFileName } from '../audio/formats.js';
@@ -9,17 +10,25 @@ import { XttsError } from '../xtts/contract.js';
 /**
  * Turns the API's output into what the reply can carry: the file itself when it fits the channel's
  * upload limit; else, when ffmpeg is installed, the same speech as Ogg/Opus (a fraction of a WAV's size);
- * else the link.
+ * else the link. Every file the bot posts is marked machine-readably as AI-generated (EU AI Act art. 50), its
+ * samples untouched: a WAV gets a LIST/INFO comment, ffmpeg's Ogg/Opus a comment tag. Other formats the API might
+ * return (it documents none) go out as they came.
  */
 
 export type PreparedAudio = { kind: 'file'; file: { name: string; data: Buffer }; transcoded: boolean } | { kind: 'link'; bytes: number | undefined };
 
+/** `comment`: the machine-readable mark ("AI-generated (XTTS v2) · ref <job>", see audio/ai-marking.ts). */
+export interface PrepareOptions {
+	signal?: AbortSignal;
+	comment: string;
+}
+
 export interface AudioPreparer {
-	prepare(mediaUrl: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
+	prepare(mediaUrl: string, uploadLimit: number, options: PrepareOptions): Promise<PreparedAudio>;
 	/** The audio as a Discord voice message (Ogg/Opus, duration, waveform); undefined without ffmpeg or when it fails. */
-	voiceMessage(audio: Buffer, uploadLimit: number, signal?: AbortSignal): Promise<VoiceMessage | undefined>;
+	voiceMessage(audio: Buffer, uploadLimit: number, options: PrepareOptions): Promise<VoiceMessage | undefined>;
 	/** The parts of a long text, joined in order with a short pause, as one file (or, too large, no file). */
-	prepareJoined(mediaUrls: readonly string[], uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio>;
+	prepareJoined(mediaUrls: readonly string[], uploadLimit: number, options: PrepareOptions): Promise<PreparedAudio>;
 }
 
 /** The most we download to transcode: about 18 minutes of 24 kHz 16-bit mono WAV. */
@@ -29,11 +38,13 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 	const { xtts, ffmpegPath } = options;
 	const log = options.logger.child({ component: 'output-audio' });
 
-	async function fitToLimit(data: Buffer, name: string, uploadLimit: number, signal?: AbortSignal): Promise<PreparedAudio> {
-		if (data.length <= uploadLimit) return { kind: 'file', file: { name, data }, transcoded: false };
+	async function fitToLimit(data: Buffer, name: string, uploadLimit: number, { signal, comment }: PrepareOptions): Promise<PreparedAudio> {
+		// A WAV's mark adds a few dozen bytes; ffmpeg's Ogg carries its own.
+		const marked = markWav(data, { comment }) ?? data;
+		if (marked.length <= uploadLimit) return { kind: 'file', file: { name, data: marked }, transcoded: false };
 		if (ffmpegPath) {
 			try {
-				const opus = await transcodeToOpus(ffmpegPath, data, uploadLimit, signal);
+				const opus = await transcodeToOpus(ffmpegPath, data, uploadLimit, signal, comment);
 				if (opus) return { kind: 'file', file: { name: 'clone.ogg', data: opus }, transcoded: true };
 			} catch (transcodeError) {
 				// Stopping (or cancelled) is not ffmpeg's failure: the job pauses instead of settling for a link.
@@ -45,10 +56,10 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 	}
 
 	return {
-		async voiceMessage(audio, uploadLimit, signal) {
+		async voiceMessage(audio, uploadLimit, { signal, comment }) {
 			if (!ffmpegPath) return undefined;
 			try {
-				return await toVoiceMessage(audio, ffmpegPath, { maxBytes: uploadLimit, signal });
+				return await toVoiceMessage(audio, ffmpegPath, { maxBytes: uploadLimit, signal, comment });
 			} catch (error) {
 				if (signal?.aborted) throw error;
 				log.warn({ err: error }, 'could not make a voice message; sending an audio file');
@@ -56,19 +67,21 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 			}
 		},
 
-		async prepareJoined(mediaUrls, uploadLimit, signal) {
+		async prepareJoined(mediaUrls, uploadLimit, options) {
+			const { signal, comment } = options;
 			const parts: Buffer[] = [];
 			for (const url of mediaUrls) parts.push(await xtts.downloadMedia(url, { maxBytes: MAX_TRANSCODE_INPUT_BYTES, ...(signal ? { signal } : {}) }));
 			// Cancel and shutdown stop an ffmpeg join too. Parts that are not WAV with no ffmpeg to join them throw an
 			// AudioJoinError('needs-ffmpeg'): the member is told what the host is missing (jobs/failure.ts).
-			const joined = await joinAudio(parts, { ffmpegPath, signal });
-			return fitToLimit(joined.data, `clone.${joined.ext}`, uploadLimit, signal);
+			const joined = await joinAudio(parts, { ffmpegPath, signal, comment });
+			return fitToLimit(joined.data, `clone.${joined.ext}`, uploadLimit, options);
 		},
 
-		async prepare(mediaUrl, uploadLimit, signal) {
+		async prepare(mediaUrl, uploadLimit, options) {
+			const { signal, comment } = options;
 			try {
 				const data = await xtts.downloadMedia(mediaUrl, { maxBytes: uploadLimit, ...(signal ? { signal } : {}) });
-				return { kind: 'file', file: { name: await outputFileName(data.subarray(0, 4100), { url: mediaUrl }), data }, transcoded: false };
+				return fitToLimit(data, await outputFileName(data.subarray(0, 4100), { url: mediaUrl }), uploadLimit, options);
 			} catch (error) {
 				if (!(error instanceof XttsError && error.kind === 'too-large')) throw error;
 				if (!ffmpegPath) return { kind: 'link', bytes: error.bytes };
@@ -80,7 +93,7 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 					throw tooBig;
 				}
 				try {
-					const data = await transcodeToOpus(ffmpegPath, original, uploadLimit, signal);
+					const data = await transcodeToOpus(ffmpegPath, original, uploadLimit, signal, comment);
 					if (data) return { kind: 'file', file: { name: 'clone.ogg', data }, transcoded: true };
 					log.info({ bytes: original.length, limit: uploadLimit }, 'even as Ogg/Opus the audio is over the upload limit');
 				} catch (transcodeError) {

@@ -18,6 +18,8 @@ export interface JobStore<T extends StoredRecord> {
 	save(job: T): Promise<void>;
 	/** The unfinished jobs, oldest first. */
 	unfinished(): Promise<T[]>;
+	/** Deletes a record (a member deleting their data); false when there was none. */
+	forget(id: string): Promise<boolean>;
 }
 
 export interface JobStoreOptions<T extends StoredRecord> {
@@ -58,6 +60,11 @@ export function createJobStore<T extends StoredRecord>({ records, active, isUnfi
 			await records.set(job.id, job, FINISHED_JOB_TTL_MS);
 			await active.delete(job.id);
 			marked.delete(job.id);
+		},
+		async forget(id) {
+			await active.delete(id);
+			marked.delete(id);
+			return records.delete(id);
 		},
 		async unfinished() {
 			if (!active.iterator) throw new Error('the job store cannot list its active jobs');

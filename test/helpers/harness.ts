@@ -94,6 +94,8 @@ export interface Harness {
 	command(options: ChatInputOptions): InjectedInteraction;
 	/** Submits the "Clone this voice" form (a modal) as a member would. */
 	submitModal(options: { customId: string; text: string; language?: string; userId?: string; locale?: string }): SubmittedModal;
+	/** Submits any form: one text input per field, in order. */
+	submitForm(options: { customId: string; fields: Record<string, string>; userId?: string; locale?: string }): SubmittedModal;
 	/** Stops the bot and starts a new one on the same store (a restart). */
 	restart(): Promise<Bot>;
 	/** Starts another bot on the same store beside the running one (a second process sharing Redis). */
@@ -218,6 +220,9 @@ export async function startHarness(
 		logs,
 		command: (chat) => command(chat),
 		submitModal({ customId, text, language = '', userId, locale }) {
+			return harness.submitForm({ customId, fields: { text, language }, ...(userId ? { userId } : {}), ...(locale ? { locale } : {}) });
+		},
+		submitForm({ customId, fields, userId, locale }) {
 			const base = chatInputPayload({ commandName: 'unused', ...(userId ? { user: { id: userId } } : {}), ...(locale ? { locale } : {}) }) as unknown as Record<
 				string,
 				unknown
@@ -227,10 +232,10 @@ export async function startHarness(
 				type: InteractionType.ModalSubmit,
 				data: {
 					custom_id: customId,
-					components: [
-						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'text', value: text }] },
-						{ type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, custom_id: 'language', value: language }] },
-					],
+					components: Object.entries(fields).map(([name, value]) => ({
+						type: ComponentType.ActionRow,
+						components: [{ type: ComponentType.TextInput, custom_id: name, value }],
+					})),
 				},
 			} as unknown as APIInteraction & { id: string; token: string };
 			injectInteraction(bot.client, payload);

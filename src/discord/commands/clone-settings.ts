@@ -2,22 +2,18 @@ import {
 	ApplicationCommandOptionType,
 	ApplicationIntegrationType,
 	ChannelType,
-	DiscordAPIError,
 	InteractionContextType,
 	MessageFlags,
 	PermissionFlagsBits,
-	RESTJSONErrorCodes,
 	channelMention,
-	time,
-	TimestampStyles,
-	userMention,
 	type ChatInputCommandInteraction,
 } from 'discord.js';
 import { localizeCommand, languageNameFor, t } from '../../i18n/index.js';
 import { LANGUAGE_CHOICES, isLanguageCode } from '../../xtts/languages.js';
-import { languageLabel } from '../presenter.js';
 import { DEFAULT_LIMITS, LIMIT_BOUNDS, type Limits } from '../../store/guild-settings.js';
-import type { HandlerContext, SlashCommand } from '../context.js';
+import type { SlashCommand } from '../context.js';
+import { MODERATION_SUBCOMMANDS, moderate } from './clone-settings-moderation.js';
+import { describeLimits, describeSettings } from './settings-show.js';
 
 /** Channels members can run /clone in (text chat, including the chat of voice and stage channels). */
 const CHAT_CHANNEL_TYPES = [
@@ -41,7 +37,7 @@ export const cloneSettingsCommand = {
 	data: localizeCommand(
 		{
 			name: 'clone-settings',
-			description: "Set the language /clone speaks in this server when a member doesn't pick one",
+			description: 'Set how /clone works in this server: language, limits, consent, reports, blocks, audit',
 			contexts: [InteractionContextType.Guild],
 			integration_types: [ApplicationIntegrationType.GuildInstall],
 			// Manage Server by default; admins can grant it to a moderator role under Server Settings → Integrations.
@@ -105,8 +101,9 @@ export const cloneSettingsCommand = {
 				{
 					type: ApplicationCommandOptionType.Subcommand,
 					name: 'show',
-					description: 'Show the language settings and what /clone would use here',
+					description: 'Show the settings and what /clone would use here',
 				},
+				...MODERATION_SUBCOMMANDS,
 			],
 		},
 		{ perMember: DEFAULT_LIMITS.perMember, perServer: DEFAULT_LIMITS.perServer, cooldownSeconds: DEFAULT_LIMITS.cooldownSeconds },
@@ -179,87 +176,17 @@ export const cloneSettingsCommand = {
 				await interaction.deferReply({ flags: MessageFlags.Ephemeral });
 				await interaction.editReply({ content: await describeSettings(interaction, context, guildId), allowedMentions: { parse: [] } });
 				return;
+			default:
+				await moderate(interaction, context, guildId);
 		}
 	},
 } satisfies SlashCommand;
 
-/** Room for channel overrides in `show`, leaving the rest of Discord's 2000 characters to the other lines. */
-const OVERRIDES_BUDGET = 1_100;
-
-async function describeSettings(interaction: ChatInputCommandInteraction, context: HandlerContext, guildId: string): Promise<string> {
-	const locale = interaction.locale;
-	const settings = await context.settings.get(guildId);
-	const gone: string[] = [];
-	const overrides: string[] = [];
-	for (const [channelId, setting] of Object.entries(settings.channels)) {
-		if (await channelIsGone(interaction, channelId)) {
-			gone.push(channelId);
-			continue;
-		}
-		overrides.push(`• ${channelMention(channelId)}: **${languageNameFor(setting.language, locale)}** ${changedBy(setting, locale)}`);
-	}
-	if (gone.length > 0) await context.settings.forgetChannels(guildId, gone);
-
-	const channel = interaction.channel;
-	const here = await context.settings.resolveLanguage({
-		guildId,
-		channelId: interaction.channelId,
-		parentChannelId: channel?.isThread() ? channel.parentId : null,
-		locale: interaction.locale,
-	});
-	// Discord caps a message at 2000 characters: list what fits, then say how many more there are.
-	const shown: string[] = [];
-	let length = 0;
-	for (const line of overrides) {
-		if (length + line.length + 1 > OVERRIDES_BUDGET) break;
-		shown.push(line);
-		length += line.length + 1;
-	}
-	const hidden = overrides.length - shown.length;
-	const list = `${shown.join('\n')}${hidden > 0 ? `\n${t(locale, 'settings.showMoreOverrides', { count: hidden })}` : ''}`;
-	const lines = [
-		t(locale, 'settings.showTitle'),
-		t(locale, 'settings.showServerDefault', {
-			value: settings.language
-				? `**${languageNameFor(settings.language.language, locale)}** ${changedBy(settings.language, locale)}`
-				: t(locale, 'settings.showNoServerDefault'),
-		}),
-		overrides.length > 0 ? t(locale, 'settings.showOverrides', { list }) : t(locale, 'settings.showNoOverrides'),
-		t(locale, 'settings.showHere', { language: languageLabel(here.language, here.source, locale) }),
-		`${describeLimits(await context.settings.limitsFor(guildId), locale)}${settings.limits ? ` ${changedBy(settings.limits, locale)}` : t(locale, 'settings.showDefaults')}`,
-		t(locale, 'settings.showVoiceMessages', { value: t(locale, settings.voiceMessages?.enabled ? 'settings.asVoiceMessage' : 'settings.asAudioFile') }),
-		t(locale, 'settings.showOrder'),
-	];
-	return lines.join('\n');
-}
-
-function describeLimits(limits: Limits, locale: string): string {
-	return t(locale, 'settings.limits', {
-		clones: t(locale, 'settings.clones', { count: limits.perMember }),
-		perServer: limits.perServer,
-		cooldown: limits.cooldownSeconds,
-	});
+async function reply(interaction: ChatInputCommandInteraction, content: string): Promise<void> {
+	await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 
 function optionalInteger(interaction: ChatInputCommandInteraction, option: string, name: keyof Limits): Partial<Limits> {
 	const value = interaction.options.getInteger(option);
 	return value === null ? {} : { [name]: value };
-}
-
-function changedBy(setting: { by: string; at: string }, locale: string): string {
-	return t(locale, 'settings.changedBy', { member: userMention(setting.by), when: time(new Date(setting.at), TimestampStyles.RelativeTime) });
-}
-
-/** Only "Unknown Channel" means gone; a channel the bot can't see may still exist. */
-async function channelIsGone(interaction: ChatInputCommandInteraction, channelId: string): Promise<boolean> {
-	try {
-		await interaction.client.channels.fetch(channelId);
-		return false;
-	} catch (error) {
-		return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownChannel;
-	}
-}
-
-async function reply(interaction: ChatInputCommandInteraction, content: string): Promise<void> {
-	await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }

@@ -41,7 +41,10 @@ export const cloneThisVoiceCommand: MessageCommand = {
 			await replyPrivately(interaction, refused ? speakerProblemMessage(refused.problem, interaction.locale) : t(interaction.locale, 'voice.noAudio'));
 			return;
 		}
-		const key = await context.pendingVoices.put(speaker);
+		// Whose voice it is: the message's author. Bots' and webhooks' audio (this bot's results too) is told apart.
+		const author = interaction.targetMessage.author;
+		const source = { ownerId: author.id, ownerIsBot: author.bot || interaction.targetMessage.webhookId !== null, uploaded: false };
+		const key = await context.pendingVoices.put({ speaker, source });
 		await interaction.showModal({
 			custom_id: customId(MODAL_PREFIX, key),
 			title: t(interaction.locale, 'voice.modalTitle'),
@@ -89,12 +92,12 @@ export const cloneVoiceModal: ModalHandler = {
 			return;
 		}
 		// Taken only once the form is valid, so a typo doesn't use it up.
-		const speaker = await context.pendingVoices.take(key);
-		if (!speaker) {
+		const pending = await context.pendingVoices.take(key);
+		if (!pending) {
 			await replyPrivately(interaction, t(interaction.locale, 'voice.expired'));
 			return;
 		}
-		await startClone(interaction, context, { speaker, text: interaction.fields.getTextInputValue('text'), language, cleanupVoice: false });
+		await startClone(interaction, context, { ...pending, text: interaction.fields.getTextInputValue('text'), language, cleanupVoice: false });
 	},
 };
 

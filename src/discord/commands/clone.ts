@@ -62,6 +62,8 @@ export const cloneCommand = {
 			language: isLanguageCode(language) ? language : null,
 			cleanupVoice: interaction.options.getBoolean('cleanup_voice') ?? false,
 			voiceMessage: interaction.options.getBoolean('voice_message'),
+			// An upload: the member who gives it answers for it.
+			source: { ownerId: interaction.user.id, ownerIsBot: false, uploaded: true },
 		});
 	},
 } satisfies SlashCommand;

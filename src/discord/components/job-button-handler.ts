@@ -3,6 +3,7 @@ import { t } from '../../i18n/index.js';
 import { JOB_BUTTON_PREFIX, parseJobButtonArgs } from './job-buttons.js';
 import { isUnfinished } from '../../jobs/lifecycle.js';
 import { startClone } from '../clone-request.js';
+import { voiceOf } from '../presenter.js';
 import { replyPrivately } from '../replies.js';
 import type { ComponentHandler, HandlerContext } from '../context.js';
 
@@ -40,7 +41,9 @@ async function handleJobButton(interaction: ButtonInteraction, context: HandlerC
 		}
 		case 'delete': {
 			const mayManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
-			if (!isRequester && !mayManage) {
+			// The voice's owner may always remove a clone of their voice.
+			const isVoiceOwner = interaction.user.id === voiceOf(job).ownerId;
+			if (!isRequester && !isVoiceOwner && !mayManage) {
 				await replyPrivately(interaction, t(locale, 'button.deleteNotAllowed'));
 				return;
 			}
@@ -67,6 +70,9 @@ async function handleJobButton(interaction: ButtonInteraction, context: HandlerC
 				language: job.request.language,
 				cleanupVoice: job.request.cleanupVoice,
 				voiceMessage: job.request.voiceMessage ?? null,
+				// The same voice: whoever presses needs its owner's consent as for any new request (a permission
+				// covered only the request it was given for). The uploader pressing again answers for it again.
+				source: { ownerId: voiceOf(job).ownerId, ownerIsBot: false, uploaded: voiceOf(job).basis === 'uploaded' },
 			});
 			return;
 		}

@@ -9,6 +9,9 @@ import { customId } from '../context.js';
 
 export type JobButtonAction = 'cancel' | 'again' | 'delete';
 
+/** Custom ids of a result's Report button (`report:open:<job id>`) and of its form (`report:<job id>`). */
+export const REPORT_PREFIX = 'report';
+
 /** Custom ids are `job:<action>:<job id>`. */
 export const JOB_BUTTON_PREFIX = 'job';
 
@@ -34,7 +37,7 @@ export function runningButtons(jobId: string, locale?: string): Row[] {
 	];
 }
 
-/** On a result: Again (a new take) and Delete. Labelled in the requester's language (`job.locale`). */
+/** On a result: Again (a new take), Delete and Report. Labelled in the requester's language (`job.locale`). */
 export function resultButtons(jobId: string, locale?: string): Row[] {
 	return [
 		{
@@ -53,6 +56,14 @@ export function resultButtons(jobId: string, locale?: string): Row[] {
 					label: t(locale, 'button.delete'),
 					emoji: { name: '🗑️' },
 					custom_id: jobButtonId('delete', jobId),
+				},
+				// For any member: it opens a form for the reason, and the report goes to the server's moderators.
+				{
+					type: ComponentType.Button,
+					style: ButtonStyle.Secondary,
+					label: t(locale, 'button.report'),
+					emoji: { name: '🚩' },
+					custom_id: customId(REPORT_PREFIX, 'open', jobId),
 				},
 			],
 		},

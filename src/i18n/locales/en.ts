@@ -93,7 +93,7 @@ export default {
 		'button.alreadyFinished': 'ℹ️ This clone has already finished.',
 		'button.notRunningHere':
 			'⏳ This clone is still in progress, but the bot can’t stop it from here right now (it may have just restarted). Please try again in a moment.',
-		'button.deleteNotAllowed': '🚫 Only the member who asked for this clone, or a moderator with Manage Messages, can delete it.',
+		'button.deleteNotAllowed': '🚫 Only the member who asked for this clone, the member whose voice it is, or a moderator with Manage Messages can delete it.',
 		'button.speakerExpired': '⌛ The voice file’s link has expired, so it can’t be used again. Please run `/clone` and attach the file once more.',
 
 		// "Clone this voice" and its form.
@@ -148,7 +148,8 @@ export default {
 			'🎙️ {owner}, {requester} would like to clone your voice to say:\n{quote}\nOnly you can answer. Nothing is made before you allow it; without an answer the request lapses {expires}.',
 		'consent.allow': 'Allow',
 		'consent.deny': 'Deny',
-		'consent.waiting': '⏳ {requester}, waiting for {owner} to allow their voice to be cloned (asked in this channel, up to 10 minutes). Nothing is sent to the voice service before that.\n{quote}',
+		'consent.waiting':
+			'⏳ {requester}, waiting for {owner} to allow their voice to be cloned (asked in this channel, up to 10 minutes). Nothing is sent to the voice service before that.\n{quote}',
 		'consent.allowedAsk': '✅ {owner} allowed {requester} to clone their voice for this text:\n{quote}',
 		'consent.deniedAsk': '❌ {owner} declined: nothing was cloned.\n{quote}',
 		'consent.expiredAsk': '⌛ No answer from {owner} within 10 minutes: nothing was cloned.\n{quote}',
@@ -160,7 +161,8 @@ export default {
 		'refusal.blocked': '🚫 A moderator has blocked you from cloning voices in this server.',
 		'refusal.own-voice-only': '🔒 This server lets members clone only their own voice, and this audio was posted by someone else.',
 		'refusal.owner-never': '🔒 {owner} doesn’t allow their voice to be cloned.',
-		'refusal.bot-audio': '🔒 Audio posted by bots and webhooks (this bot’s results included) can’t be cloned here: it would get around the voice owner’s choice.',
+		'refusal.bot-audio':
+			'🔒 Audio posted by bots and webhooks (this bot’s results included) can’t be cloned here: it would get around the voice owner’s choice.',
 
 		// Reports.
 		'button.report': 'Report',
