@@ -95,7 +95,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const delivery = createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now });
 	const channelMessages = createChannelMessages(client.rest);
 	const audit = createAuditLog({ store: stores.meta, retentionDays: config.auditRetentionDays, now: clock.now });
-	const consent = createConsentDesk({ jobs: jobStore, clock, reporter: createConsentReporter({ channelMessages, delivery, logger }), logger });
+	const consent = createConsentDesk({
+		jobs: jobStore,
+		clock,
+		reporter: createConsentReporter({ channelMessages, delivery, logger }),
+		logger,
+		// On a shared Redis every process waits for every ask; one of them ends it.
+		claimOnce: (key) => ownership.claim(key, undefined),
+	});
 	const runner = createJobRunner({
 		ownership,
 		xtts,
@@ -207,7 +214,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			// Jobs of a process that died while sharing the store are adopted once its lease lapses.
 			if (stores.backend === 'redis') {
 				adoptTimer = setInterval(
-					() => void runner.resume().catch((error: unknown) => logger.error({ err: error }, 'could not look for orphaned jobs')),
+					() =>
+						void Promise.all([runner.resume(), consent.resume()]).catch((error: unknown) => logger.error({ err: error }, 'could not look for orphaned jobs')),
 					30_000,
 				);
 				adoptTimer.unref();

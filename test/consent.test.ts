@@ -44,7 +44,7 @@ const MANAGE = (PermissionsBitField.Default | PermissionFlagsBits.ManageMessages
 const isFinal = (content: string) => !content.startsWith('🎙️') && !content.startsWith('⏳');
 
 /** A's right-click → "Clone this voice" on a voice message by `author`, then the form with `text`. */
-async function cloneThisVoice(author: { id: string; bot?: boolean }, text = 'Say this for me', requester = A) {
+async function cloneThisVoice(author: { id: string; bot?: boolean; webhook?: boolean }, text = 'Say this for me', requester = A) {
 	const messageId = snowflake();
 	const url = h.discord.addAttachment('voice-message.ogg', makeWav({ seconds: 4 }), 'audio/ogg');
 	const voice = attachmentPayload({ id: snowflake(), filename: 'voice-message.ogg', url, size: 5000, contentType: 'audio/ogg', durationSecs: 4 });
@@ -65,6 +65,7 @@ async function cloneThisVoice(author: { id: string; bot?: boolean }, text = 'Say
 		pinned: false,
 		type: 0,
 		flags: MessageFlags.IsVoiceMessage,
+		...(author.webhook ? { webhook_id: author.id } : {}),
 	};
 	const menu = h.command({
 		commandName: 'Clone this voice',
@@ -133,6 +134,16 @@ describe('whose voice may be cloned', () => {
 			expect(contentOf(final as RecordedDiscordRequest)).toContain(`-# 🤖 AI-generated voice · requested by <@${A}> · ${basis}`);
 		}
 		expect(h.xtts.generateRequests()).toHaveLength(outcome === 'allowed' ? 1 : 0);
+	});
+
+	it('webhooks’ audio is refused like bots’; this bot’s own results are refused even under "anyone"', async () => {
+		h = await startHarness();
+		const webhook = await cloneThisVoice({ id: '1180000000000000906', webhook: true });
+		expect(webhook.answer.json?.data?.content).toMatch(/Audio posted by bots and webhooks/);
+		await setPolicy('anyone');
+		const own = await cloneThisVoice({ id: h.client.user?.id ?? '', bot: true });
+		expect(own.answer.json?.data).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringMatching(/this bot’s results included/) });
+		expect(h.xtts.requests).toHaveLength(0);
 	});
 
 	it('"never" beats "anyone": refused at once, privately, at no cost', async () => {
@@ -204,6 +215,7 @@ describe('the ask', () => {
 		expect(told.json).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringContaining(`<@${B}> declined to have their voice cloned`) });
 		expect(h.discord.requests.some((request) => request.method === 'DELETE' && request.path.endsWith('/messages/@original'))).toBe(true);
 		expect(h.xtts.requests).toHaveLength(0);
+		expect(h.bot.runner.active).toBe(0);
 		// Answered once: a second press changes nothing.
 		expect((await click(deny, askMessage, B).callback()).json?.data?.content).toContain('already answered or has lapsed');
 	});
@@ -211,6 +223,8 @@ describe('the ask', () => {
 	it('Allow: the job runs as usual, and the result names A and B, with permission, and carries the license', async () => {
 		const { allow, askMessage } = await asked();
 		expect(h.xtts.requests).toHaveLength(0);
+		expect((await click(allow, askMessage, C).callback()).json?.data?.content).toBe(`🔒 Only <@${B}> can answer this request.`);
+		expect(h.bot.runner.active).toBe(0);
 		const pressed = await click(allow, askMessage, B).callback();
 		expect(pressed.json?.data?.content).toContain(`✅ <@${B}> allowed <@${A}> to clone their voice`);
 		// The clock is driven by hand here: the job's polls wait for it.
@@ -240,6 +254,42 @@ describe('the ask', () => {
 			(request) => request.method === 'PATCH' && request.path.startsWith(`/channels/${DEFAULT_CHANNEL_ID}/messages/`),
 		);
 		expect(contentOf(edited)).toContain(`⌛ No answer from <@${B}> within 10 minutes`);
+		expect(h.xtts.requests).toHaveLength(0);
+	});
+
+	it('the ask shows the whole text, however long, and a second ask while one is open is refused', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		// Without the cooldown (an ask starts it too), the open ask itself is what refuses the second.
+		await h.bot.settings.setLimits(DEFAULT_GUILD_ID, { cooldownSeconds: 0 }, MOD);
+		const long = 'Word '.repeat(380).trim();
+		await cloneThisVoice({ id: B }, long);
+		const ask = await askOf();
+		expect(ask.json?.embeds?.[0]?.description).toBe(long);
+		const second = await cloneThisVoice({ id: C }, 'Another one');
+		expect(second.answer.json?.data?.content).toBe('⏳ You already have a clone in progress. Please wait for it to finish before starting another.');
+		expect(channelPosts()).toHaveLength(1);
+	});
+
+	it('allowed after the requester was blocked: nothing is made, the requester is told, the ask says it could not start', async () => {
+		const { allow, askMessage } = await asked();
+		await h.bot.settings.block(DEFAULT_GUILD_ID, A, MOD);
+		const pressed = await click(allow, askMessage, B).callback();
+		expect(pressed.json?.data?.content).toContain(`ℹ️ <@${B}> allowed it, but the clone could not start now`);
+		const told = await h.discord.waitForRequest((request) => request.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(request.path));
+		expect(contentOf(told)).toBe('🚫 A moderator has blocked you from cloning voices in this server.');
+		const [record] = (await createJobRecords(h.bot.stores).unfinished()).filter((job) => job.requesterId === A);
+		expect(record).toBeUndefined();
+		expect(h.xtts.requests).toHaveLength(0);
+		expect(h.bot.runner.active).toBe(0);
+	});
+
+	it('an ask the bot may not post: the requester is told privately, nothing waits', async () => {
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		h.discord.respond('POST', /^\/channels\/\d+\/messages$/, { status: 403, body: { message: 'Missing Permissions', code: 50013 } }, true);
+		await cloneThisVoice({ id: B });
+		const told = await h.discord.waitForRequest((request) => request.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(request.path));
+		expect(told.json).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringContaining('couldn’t post the request for') });
+		expect((await createJobRecords(h.bot.stores).unfinished()).filter((job) => job.state === 'awaiting-consent')).toEqual([]);
 		expect(h.xtts.requests).toHaveLength(0);
 	});
 
@@ -327,6 +377,11 @@ describe('reports and moderation', () => {
 		const [remove] = customIdsOf(posted);
 		const member = await click(remove ?? '', { content: contentOf(posted) }, C).callback();
 		expect(member.json?.data).toMatchObject({ flags: MessageFlags.Ephemeral, content: '🔒 Only members who can manage messages can act on reports.' });
+		for (const action of customIdsOf(posted)) {
+			expect((await click(action, { content: contentOf(posted) }, C).callback()).json?.data?.content).toBe(
+				'🔒 Only members who can manage messages can act on reports.',
+			);
+		}
 		const moderator = await click(remove ?? '', { content: contentOf(posted) }, MOD, MANAGE).callback();
 		expect(moderator.json?.type).toBe(InteractionResponseType.UpdateMessage);
 		expect(moderator.json?.data?.content).toContain(`🗑️ <@${MOD}> deleted the result.`);
@@ -408,7 +463,18 @@ describe('the audit log and members’ data', () => {
 	});
 
 	it('/my-voice data shows what is kept; delete-data deletes it, except what an open report needs', async () => {
-		h = await startHarness();
+		// A clock moved by hand, so that the open ask below stays open; the jobs' polls are moved along with it.
+		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+		const delivered = async (run: ReturnType<Harness['clone']>) => {
+			const uploaded = (request: RecordedDiscordRequest) => request.method === 'PATCH' && request.files.length > 0;
+			await expect
+				.poll(() => {
+					h.clock.advance(5_000);
+					return run.webhookRequests().some(uploaded);
+				})
+				.toBe(true);
+			return run.webhookRequests().find(uploaded) as RecordedDiscordRequest;
+		};
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const myVoice = async (sub: string, options: unknown[] = []) =>
 			String(
@@ -420,10 +486,10 @@ describe('the audit log and members’ data', () => {
 			);
 		expect(await myVoice('permission', [{ name: 'choice', type: 3, value: 'allow' }])).toContain('without asking you each time');
 		await h.bot.settings.setLimits(DEFAULT_GUILD_ID, { cooldownSeconds: 0 }, MOD);
-		const kept = await h.clone({ file: makeWav({ seconds: 4 }), userId: A, text: 'Reported one' }).edit(isFinal);
+		const kept = await delivered(h.clone({ file: makeWav({ seconds: 4 }), userId: A, text: 'Reported one' }));
 		const keptJob = customIdsOf(kept)[0]?.split(':')[2] ?? '';
 		await h.bot.runner.settled(keptJob);
-		const plain = await h.clone({ file: makeWav({ seconds: 4 }), userId: A, text: 'Plain one' }).edit(isFinal);
+		const plain = await delivered(h.clone({ file: makeWav({ seconds: 4 }), userId: A, text: 'Plain one' }));
 		await h.bot.runner.settled(customIdsOf(plain)[0]?.split(':')[2] ?? '');
 		const form = await click(`report:open:${keptJob}`, {}, C).callback();
 		await h.submitForm({ customId: form.json?.data?.custom_id, fields: { reason: 'bad' }, userId: C }).callback();
@@ -434,8 +500,23 @@ describe('the audit log and members’ data', () => {
 		expect(data).toContain('Plain one');
 		expect(data).toContain('Reported one');
 
+		// An open ask of A's is withdrawn with the rest.
+		await cloneThisVoice({ id: B }, 'Please');
+		const ask = await askOf();
+		await expect
+			.poll(async () => (await createJobRecords(h.bot.stores).unfinished()).some((job) => job.state === 'awaiting-consent' && job.consent.messageId))
+			.toBe(true);
+		const plainJob = customIdsOf(plain)[0]?.split(':')[2] ?? '';
+		expect(await h.bot.stores.jobs.get(plainJob)).toBeDefined();
 		const deleted = await myVoice('delete-data');
-		expect(deleted).toContain('Deleted: 1 of your requests with their texts, your voice choice, and 0 open permission requests.');
+		expect(deleted).toContain('Deleted: 1 of your requests with their texts, your voice choice, and 1 open permission requests.');
+		expect(await h.bot.stores.jobs.get(plainJob)).toBeUndefined();
+		expect(await h.bot.stores.jobs.get(keptJob)).toBeDefined();
+		const withdrawn = await h.discord.waitForRequest(
+			(request) => request.method === 'PATCH' && request.path.startsWith(`/channels/${DEFAULT_CHANNEL_ID}/messages/`),
+		);
+		expect(contentOf(withdrawn)).toBe('ℹ️ This request was withdrawn: nothing was cloned or charged.');
+		expect(ask).toBeDefined();
 		expect(deleted).toContain('Kept: 1 requests with an open report');
 		const after = await myVoice('data');
 		expect(after).toContain('ask me each time (default)');

@@ -4,6 +4,7 @@ import { detectFfmpeg } from '../src/audio/ffmpeg.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, injectInteraction } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
+import { readOggComments } from '../src/audio/ai-marking.js';
 
 /** Results as Discord voice messages: the payload, the reply pointing to it, and the fallbacks. */
 
@@ -54,10 +55,15 @@ describe.skipIf(!ffmpeg)('with ffmpeg', () => {
 		const [file] = post.files;
 		expect(file?.filename).toBe('voice-message.ogg');
 		expect(file!.data.subarray(0, 4).toString()).toBe('OggS');
+		// Marked machine-readably as AI-generated, with the job's reference, in its Vorbis comment.
+		expect(readOggComments(file!.data)?.comments.some((comment) => /^description=AI-generated \(XTTS v2\) · ref [\w-]+$/i.test(comment))).toBe(true);
 
 		const final = await run.edit(isFinal, 10_000);
 		expect(final.files).toHaveLength(0);
 		expect(contentOf(final)).toMatch(new RegExp(`Posted as a voice message: https://discord.com/channels/${DEFAULT_GUILD_ID}/${DEFAULT_CHANNEL_ID}/\\d+`));
+		// A voice message carries no text: the reply that links to it says it is AI-generated, and the license.
+		expect(contentOf(final)).toContain('-# 🤖 AI-generated voice · requested by <@');
+		expect(contentOf(final)).toContain('-# XTTS v2 · Coqui Public Model License: <https://coqui.ai/cpml>');
 		const voiceMessageId = contentOf(final).match(/\/(\d+)$/m)?.[1];
 
 		// Delete removes the voice message as well as the reply.

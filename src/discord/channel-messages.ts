@@ -1,4 +1,4 @@
-import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type REST } from 'discord.js';
+import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type REST } from 'discord.js';
 
 /**
  * The bot's own messages in a channel that belong to no interaction: consent asks and reports. Posted, edited
@@ -7,6 +7,7 @@ import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow
 
 export interface ChannelMessage {
 	content: string;
+	embeds?: APIEmbed[];
 	components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
 }
 
@@ -22,13 +23,18 @@ export function createChannelMessages(rest: REST): ChannelMessages {
 	return {
 		async post(channelId, message, ping) {
 			const posted = (await rest.post(Routes.channelMessages(channelId), {
-				body: { content: message.content, components: message.components ?? [], allowed_mentions: { parse: [], users: [...ping] } },
+				body: {
+					content: message.content,
+					embeds: message.embeds ?? [],
+					components: message.components ?? [],
+					allowed_mentions: { parse: [], users: [...ping] },
+				},
 			})) as { id: string };
 			return posted.id;
 		},
 		async edit(channelId, messageId, message) {
 			await rest.patch(Routes.channelMessage(channelId, messageId), {
-				body: { content: message.content, components: message.components ?? [], allowed_mentions: { parse: [] } },
+				body: { content: message.content, embeds: message.embeds ?? [], components: message.components ?? [], allowed_mentions: { parse: [] } },
 			});
 		},
 		async remove(channelId, messageId) {

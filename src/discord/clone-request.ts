@@ -63,6 +63,10 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 	const limits = limitsIn(guildSettings);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
 	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
+	// An open ask is a request in progress: so that asks can't be used to ping someone over and over.
+	if (decision.kind === 'ask' && context.consent.openFor(requesterId) >= limits.perMember) {
+		return answerPrivately(interaction, refusalMessage({ ok: false, reason: 'member-busy' }, limits, interaction.locale));
+	}
 
 	// Acknowledge before the one check that leaves the process: the attachment's first bytes come from Discord's
 	// CDN, whose latency is not ours to promise inside Discord's 3 s. A file whose bytes give it away (a PNG
@@ -104,7 +108,9 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 			cleanupVoice: input.cleanupVoice,
 			voiceMessage: input.voiceMessage ?? voiceMessagesIn(guildSettings),
 			...(checked.seconds === undefined ? {} : { speakerSeconds: checked.seconds }),
-			...(decision.kind === 'allowed' ? { voice: { ownerId: input.source.ownerId, basis: decision.basis } } : {}),
+			...(decision.kind === 'allowed'
+				? { voice: { ownerId: input.source.ownerId, basis: decision.basis, ...(input.source.ownerIsBot ? { ownerIsBot: true } : {}) } }
+				: {}),
 		},
 	});
 	if (decision.kind === 'ask') {

@@ -31,10 +31,14 @@ export function waitingMessage(job: JobIn<'awaiting-consent'>): string {
 }
 
 /** The ask, once answered or lapsed. */
-export function askOutcome(job: JobRecord & { consent: { ownerId: string; locale: string } }, outcome: 'allowed' | 'denied' | 'expired' | 'withdrawn'): string {
+export function askOutcome(
+	job: Pick<JobRecord, 'requesterId' | 'request'> & { consent: { ownerId: string; locale: string } },
+	outcome: 'allowed' | 'denied' | 'expired' | 'withdrawn' | 'refused',
+): string {
 	const params = { owner: userMention(job.consent.ownerId), requester: userMention(job.requesterId), quote: quoteText(job.request.text) };
 	if (outcome === 'withdrawn') return t(job.consent.locale, 'consent.withdrawn');
-	return t(job.consent.locale, outcome === 'allowed' ? 'consent.allowedAsk' : outcome === 'denied' ? 'consent.deniedAsk' : 'consent.expiredAsk', params);
+	const key = { allowed: 'consent.allowedAsk', denied: 'consent.deniedAsk', expired: 'consent.expiredAsk', refused: 'consent.refusedAsk' } as const;
+	return t(job.consent.locale, key[outcome], params);
 }
 
 /** What the requester is told, privately, when the owner declined or did not answer. */

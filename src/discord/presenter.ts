@@ -57,6 +57,14 @@ export function cancelledMessage(job: JobIn<'cancelled'>): string {
 	});
 }
 
+/** One line of a member's text for a list: no markdown that would break it, nothing that could ping. */
+export function oneLine(text: string, max: number): string {
+	return text
+		.replace(/\s+/g, ' ')
+		.replace(/[`*_~|>@]/g, '')
+		.slice(0, max);
+}
+
 export function quoteText(text: string, max = 300): string {
 	const oneLine = text.replace(/\s+/g, ' ').trim();
 	const shortened = oneLine.length > max ? `${oneLine.slice(0, max - 1).trimEnd()}…` : oneLine;

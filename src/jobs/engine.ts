@@ -16,6 +16,8 @@ export interface JobRunner {
 	 * throws a RefusedError when refused.
 	 */
 	start(job: JobIn<'recorded'>, limits?: Limits): Promise<void>;
+	/** The member's cooldown starts now (an ask for another member's permission counts as a request). */
+	startCooldown(requesterId: string): void;
 	/** Picks up the unfinished jobs in the store that no live process runs; returns how many. */
 	resume(): Promise<number>;
 	/** Stops a job for its member: 'cancelled', or 'unknown' when this process isn't running it. */

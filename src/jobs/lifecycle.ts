@@ -45,6 +45,8 @@ export interface VoiceUse {
 	/** The member whose voice it is: the message's author, or the member who uploaded the file. */
 	ownerId: string;
 	basis: ConsentBasis;
+	/** The audio was a bot's or a webhook's (allowed under `anyone` only). */
+	ownerIsBot?: boolean;
 }
 
 /** A request for another member's permission to use their voice. */
@@ -126,7 +128,7 @@ export type JobIn<S extends JobState> = Extract<JobRecord, { state: S }>;
 export const TRANSITIONS: { readonly [S in JobState]: readonly JobState[] } = {
 	recorded: ['awaiting-consent', 'waiting', 'submitting', 'failed', 'cancelled'],
 	// Allowed: back to `recorded`, nothing spent yet, and admitted like any new request.
-	'awaiting-consent': ['recorded', 'denied', 'expired'],
+	'awaiting-consent': ['recorded', 'denied', 'expired', 'cancelled'],
 	waiting: ['submitting', 'failed', 'cancelled'],
 	submitting: ['submitted', 'failed', 'cancelled'],
 	// submitted → submitted: the API's status moved (QUEUED → PROCESSING).
@@ -233,7 +235,7 @@ export const toFailed = (job: JobRecord, failure: Failure, told: boolean, at: nu
 
 export function toCancelled(job: JobRecord, at: number): JobIn<'cancelled'> {
 	// A long text waiting for its next part has had the earlier ones generated.
-	const reachedApi = !(job.state === 'recorded' || job.state === 'waiting') || job.partIndex > 0;
+	const reachedApi = !(job.state === 'recorded' || job.state === 'waiting' || job.state === 'awaiting-consent') || job.partIndex > 0;
 	return move(job, 'cancelled', { ...xttsOf(job), reachedApi }, at);
 }
 

@@ -188,6 +188,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			else await enqueue(job);
 		},
 
+		startCooldown(requesterId) {
+			admissions.started(requesterId);
+		},
+
 		async resume() {
 			const adopted = await adoptUnfinished({ jobs, ownership, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
 			for (const job of adopted) {

@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import { createKeyedLock } from '../util/keyed-lock.js';
 
 /**
  * Every clone a server's members asked for, kept for its moderators for AUDIT_RETENTION_DAYS, then deleted:
@@ -59,19 +60,7 @@ export function createAuditLog({ store, retentionDays, now = Date.now }: { store
 	const retentionMs = retentionDays * DAY_MS;
 	const serverKey = (guildId: string) => `audit:${guildId}`;
 	const memberKey = (memberId: string) => `audit-member:${memberId}`;
-	const locks = new Map<string, Promise<unknown>>();
-
-	/** Read-modify-write of one key, one at a time in this process. */
-	function locked<T>(key: string, change: () => Promise<T>): Promise<T> {
-		const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(change);
-		locks.set(key, next);
-		void next
-			.finally(() => {
-				if (locks.get(key) === next) locks.delete(key);
-			})
-			.catch(() => undefined);
-		return next;
-	}
+	const locked = createKeyedLock();
 
 	const fresh = (entries: AuditEntry[]) => entries.filter((entry) => entry.at > now() - retentionMs);
 

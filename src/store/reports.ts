@@ -19,7 +19,9 @@ export interface Report {
 	/** The start of the clone's text. */
 	text: string;
 	reason: string;
+	/** When it was reported, and when the clone was made. */
 	at: number;
+	madeAt: number;
 	/** The result's message. */
 	channelId: string;
 	messageId?: string;
@@ -44,7 +46,9 @@ export interface Reports {
 }
 
 export function createReports({ store, retentionDays, now = Date.now }: { store: Keyv; retentionDays: number; now?: () => number }): Reports {
-	const ttl = retentionDays * 24 * 60 * 60 * 1000;
+	const retentionMs = retentionDays * 24 * 60 * 60 * 1000;
+	/** Kept a retention from when it was reported, whatever happens to it after. */
+	const ttlOf = (report: Report) => Math.max(1, report.at + retentionMs - now());
 	const key = (id: string) => `report:${id}`;
 	const openKey = (jobId: string) => `open-report:${jobId}`;
 	const filedKey = (memberId: string) => `reports-filed:${memberId}`;
@@ -57,26 +61,30 @@ export function createReports({ store, retentionDays, now = Date.now }: { store:
 		get,
 		async create(fields) {
 			const report: Report = { ...fields, id: randomBytes(6).toString('base64url'), status: 'open' };
-			await store.set(key(report.id), report, ttl);
-			await store.set(openKey(report.jobId), report.id, ttl);
+			await store.set(key(report.id), report, ttlOf(report));
+			// Every open report of the job: it stays needed until the last one is acted on.
+			const open = ((await store.get(openKey(report.jobId))) as string[] | undefined) ?? [];
+			await store.set(openKey(report.jobId), [...open, report.id], retentionMs);
 			const filed = ((await store.get(filedKey(report.reporterId))) as string[] | undefined) ?? [];
-			await store.set(filedKey(report.reporterId), [...filed, report.id].slice(-200), ttl);
+			await store.set(filedKey(report.reporterId), [...filed, report.id].slice(-200), retentionMs);
 			return report;
 		},
 		async close(id, status, by) {
 			const report = await get(id);
 			if (report?.status !== 'open') return undefined;
 			const closed: Report = { ...report, status, actedBy: by, actedAt: now() };
-			await store.set(key(id), closed, ttl);
-			await store.delete(openKey(report.jobId));
+			await store.set(key(id), closed, ttlOf(closed));
+			const open = (((await store.get(openKey(report.jobId))) as string[] | undefined) ?? []).filter((other) => other !== id);
+			if (open.length > 0) await store.set(openKey(report.jobId), open, retentionMs);
+			else await store.delete(openKey(report.jobId));
 			return closed;
 		},
 		async setPosted(id, posted) {
 			const report = await get(id);
-			if (report) await store.set(key(id), { ...report, posted }, ttl);
+			if (report) await store.set(key(id), { ...report, posted }, ttlOf(report));
 		},
 		async hasOpenReport(jobId) {
-			return (await store.get(openKey(jobId))) !== undefined;
+			return (((await store.get(openKey(jobId))) as string[] | undefined) ?? []).length > 0;
 		},
 		async filedBy(memberId) {
 			const ids = ((await store.get(filedKey(memberId))) as string[] | undefined) ?? [];

@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import { createKeyedLock } from '../util/keyed-lock.js';
 import type { LanguageCode } from '../xtts/languages.js';
 import {
 	emptySettings,
@@ -64,7 +65,7 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 	const key = (guildId: string) => `${KEY_PREFIX}${guildId}`;
 	// Read-modify-write is serialised per server within this process. Across processes sharing Redis,
 	// two moderators saving in the same instant could lose one change; rare enough for settings.
-	const locks = new Map<string, Promise<unknown>>();
+	const locked = createKeyedLock();
 	const held = exclusive ? loadAll() : undefined;
 	// Not awaited here: the first read waits for it, and a failure to load fails that read (and the next ones).
 	held?.catch(() => undefined);
@@ -96,23 +97,13 @@ export function createSettingsService({ store, now = () => new Date(), exclusive
 	}
 
 	function update<T>(guildId: string, change: (settings: GuildSettings) => T): Promise<T> {
-		const previous = locks.get(guildId) ?? Promise.resolve();
-		const next = previous
-			.catch(() => undefined)
-			.then(async () => {
-				// A copy: what read() returns is shared with every reader until the change is stored.
-				const settings = structuredClone(await read(guildId));
-				const result = change(settings);
-				await write(guildId, settings);
-				return result;
-			});
-		locks.set(guildId, next);
-		void next
-			.finally(() => {
-				if (locks.get(guildId) === next) locks.delete(guildId);
-			})
-			.catch(() => undefined);
-		return next;
+		return locked(guildId, async () => {
+			// A copy: what read() returns is shared with every reader until the change is stored.
+			const settings = structuredClone(await read(guildId));
+			const result = change(settings);
+			await write(guildId, settings);
+			return result;
+		});
 	}
 
 	return {

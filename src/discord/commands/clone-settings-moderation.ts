@@ -13,6 +13,7 @@ import { t } from '../../i18n/index.js';
 import type { AuditEntry } from '../../store/audit.js';
 import { CONSENT_POLICIES, type ConsentPolicy } from '../../store/guild-settings.js';
 import type { HandlerContext } from '../context.js';
+import { oneLine } from '../presenter.js';
 
 /** `/clone-settings consent | reports | block | unblock | audit`: who may clone whose voice, and what moderators see. */
 
@@ -122,11 +123,7 @@ export function auditPage(entries: readonly AuditEntry[], page: number, days: nu
 			link: entry.messageId
 				? t(locale, 'audit.link', { url: `https://discord.com/channels/${entry.guildId}/${entry.channelId}/${entry.messageId}` })
 				: t(locale, 'audit.noLink'),
-			// One line of the text, without what would break the list (or ping anyone).
-			text: entry.text
-				.replace(/\s+/g, ' ')
-				.replace(/[`*_~|>@]/g, '')
-				.slice(0, 80),
+			text: oneLine(entry.text, 80),
 		}),
 	);
 	return [t(locale, 'audit.header', { page: shown, pages, days }), ...lines].join('\n').slice(0, 2000);

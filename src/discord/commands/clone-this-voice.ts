@@ -43,7 +43,12 @@ export const cloneThisVoiceCommand: MessageCommand = {
 		}
 		// Whose voice it is: the message's author. Bots' and webhooks' audio (this bot's results too) is told apart.
 		const author = interaction.targetMessage.author;
-		const source = { ownerId: author.id, ownerIsBot: author.bot || interaction.targetMessage.webhookId !== null, uploaded: false };
+		const source = {
+			ownerId: author.id,
+			ownerIsBot: author.bot || interaction.targetMessage.webhookId !== null,
+			uploaded: false,
+			ownResult: author.id === interaction.client.user.id,
+		};
 		const key = await context.pendingVoices.put({ speaker, source });
 		await interaction.showModal({
 			custom_id: customId(MODAL_PREFIX, key),

@@ -11,6 +11,7 @@ import { localizeCommand, t } from '../../i18n/index.js';
 import { isUnfinished } from '../../jobs/lifecycle.js';
 import { VOICE_CHOICES, type VoiceChoice } from '../../store/people.js';
 import type { HandlerContext, SlashCommand } from '../context.js';
+import { oneLine } from '../presenter.js';
 
 /**
  * `/my-voice`: each member decides for their own voice, in every server (permission), sees what the bot keeps
@@ -81,10 +82,7 @@ async function describeData(context: HandlerContext, memberId: string, locale: s
 		t(locale, 'myVoice.entry', {
 			time: time(Math.floor(entry.at / 1000), TimestampStyles.ShortDateTime),
 			role: t(locale, entry.requesterId === memberId ? 'myVoice.role.requester' : 'myVoice.role.owner'),
-			text: entry.text
-				.replace(/\s+/g, ' ')
-				.replace(/[`*_~|>@]/g, '')
-				.slice(0, 60),
+			text: oneLine(entry.text, 60),
 		}),
 	);
 	if (entries.length > DATA_ENTRIES_SHOWN) lines.push(t(locale, 'myVoice.more', { count: entries.length - DATA_ENTRIES_SHOWN }));
@@ -103,6 +101,10 @@ async function describeData(context: HandlerContext, memberId: string, locale: s
  * with an open report stay until a moderator acts, and the answer says so. Job records expire within 7 days.
  */
 async function deleteData(context: HandlerContext, memberId: string, locale: string): Promise<string> {
+	// Open asks first: withdrawing one writes its record, which is deleted with the rest.
+	const withdrawn = await context.consent.withdraw(memberId);
+	for (const jobId of withdrawn) await context.jobs.forget(jobId);
+	const asks = withdrawn.length;
 	const reported = new Set<string>();
 	for (const entry of await context.audit.forMember(memberId)) {
 		if (entry.requesterId !== memberId) continue;
@@ -116,7 +118,6 @@ async function deleteData(context: HandlerContext, memberId: string, locale: str
 	}
 	const requests = await context.audit.forgetRequests(memberId, (entry) => reported.has(entry.jobId));
 	await context.voiceChoices.forget(memberId);
-	const asks = await context.consent.withdraw(memberId);
 	context.logger.info({ userId: memberId, requests, asks, kept: reported.size }, 'member data deleted');
 	const deleted = t(locale, 'myVoice.deleted', { requests, asks });
 	return reported.size > 0 ? `${deleted}\n${t(locale, 'myVoice.keptForReports', { count: reported.size })}` : deleted;

@@ -60,7 +60,8 @@ export async function describeSettings(interaction: ChatInputCommandInteraction,
 		blockedLine(Object.keys(settings.blocked), locale),
 		t(locale, 'settings.showOrder'),
 	];
-	return lines.join('\n');
+	// Discord's 2000 characters: the overrides were cut to fit already; this only guards longer languages.
+	return lines.join('\n').slice(0, 2000);
 }
 
 export function describeLimits(limits: Limits, locale: string): string {

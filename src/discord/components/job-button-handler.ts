@@ -72,7 +72,7 @@ async function handleJobButton(interaction: ButtonInteraction, context: HandlerC
 				voiceMessage: job.request.voiceMessage ?? null,
 				// The same voice: whoever presses needs its owner's consent as for any new request (a permission
 				// covered only the request it was given for). The uploader pressing again answers for it again.
-				source: { ownerId: voiceOf(job).ownerId, ownerIsBot: false, uploaded: voiceOf(job).basis === 'uploaded' },
+				source: { ownerId: voiceOf(job).ownerId, ownerIsBot: voiceOf(job).ownerIsBot ?? false, uploaded: voiceOf(job).basis === 'uploaded' },
 			});
 			return;
 		}

@@ -8,11 +8,13 @@ import {
 	userMention,
 	type APIActionRowComponent,
 	type APIComponentInMessageActionRow,
-	type ButtonInteraction,
+	DiscordAPIError,
+	RESTJSONErrorCodes,
 } from 'discord.js';
 import { t } from '../../i18n/index.js';
 import type { JobRecord } from '../../jobs/lifecycle.js';
 import type { Report } from '../../store/reports.js';
+import { createKeyedLock } from '../../util/keyed-lock.js';
 import { customId, type ComponentHandler, type HandlerContext, type ModalHandler } from '../context.js';
 import { quoteText, voiceOf } from '../presenter.js';
 import { replyPrivately } from '../replies.js';
@@ -70,7 +72,7 @@ export const reportForm: ModalHandler = {
 		const locale = interaction.locale;
 		const guildId = interaction.guildId;
 		const job = await jobOf(context, jobId);
-		if (!guildId || !job) return replyPrivately(interaction, t(locale, 'button.expired'));
+		if (!guildId || job?.guildId !== guildId) return replyPrivately(interaction, t(locale, 'button.expired'));
 		const delivered = job.state === 'delivered' ? job.delivered : undefined;
 		const report = await context.reports.create({
 			guildId,
@@ -81,6 +83,7 @@ export const reportForm: ModalHandler = {
 			text: job.request.text.slice(0, 300),
 			reason: interaction.fields.getTextInputValue('reason').trim().slice(0, REASON_MAX),
 			at: context.now(),
+			madeAt: job.createdAt,
 			channelId: job.channelId,
 			...(delivered?.messageId ? { messageId: delivered.messageId } : {}),
 		});
@@ -122,7 +125,7 @@ function reportMessage(report: Report, locale: string): string {
 		requester: userMention(report.requesterId),
 		owner: userMention(report.voiceOwnerId),
 		quote: quoteText(report.text, 200),
-		made: time(Math.floor(report.at / 1000), TimestampStyles.ShortDateTime),
+		made: time(Math.floor(report.madeAt / 1000), TimestampStyles.ShortDateTime),
 		jobId: report.jobId,
 		link: url ? t(locale, 'report.link', { url }) : t(locale, 'report.noLink'),
 	});
@@ -158,10 +161,19 @@ export const reportActions: ComponentHandler = {
 		if (!report) return replyPrivately(interaction, t(locale, 'report.gone'));
 		if (report.status !== 'open') return replyPrivately(interaction, t(locale, 'report.alreadyActed'));
 		const moderator = interaction.user.id;
-		if (action === 'delete') await deleteResult(interaction, context, report);
-		if (action === 'block') await context.settings.block(report.guildId, report.requesterId, moderator);
-		const closed = await context.reports.close(report.id, action === 'delete' ? 'deleted' : action === 'block' ? 'blocked' : 'dismissed', moderator);
-		if (!closed) return replyPrivately(interaction, t(locale, 'report.alreadyActed'));
+		// One action at a time on a report: the first wins, the others are told.
+		const closed = await actOnce(report.id, async () => {
+			const current = await context.reports.get(report.id);
+			if (current?.status !== 'open') return 'acted' as const;
+			if (action === 'delete' && !(await deleteResult(context, current, moderator))) return 'not-deleted' as const;
+			if (action === 'block') await context.settings.block(current.guildId, current.requesterId, moderator);
+			return (
+				(await context.reports.close(current.id, action === 'delete' ? 'deleted' : action === 'block' ? 'blocked' : 'dismissed', moderator)) ??
+				('acted' as const)
+			);
+		});
+		if (closed === 'acted') return replyPrivately(interaction, t(locale, 'report.alreadyActed'));
+		if (closed === 'not-deleted') return replyPrivately(interaction, t(locale, 'report.notDeleted'));
 		context.logger.info({ reportId, jobId: report.jobId, action, by: moderator }, 'report acted on');
 		const reportLocale = interaction.guildLocale ?? locale;
 		const acted = t(reportLocale, `report.acted.${closed.status === 'deleted' ? 'deleted' : closed.status === 'blocked' ? 'blocked' : 'dismissed'}`, {
@@ -172,15 +184,26 @@ export const reportActions: ComponentHandler = {
 	},
 };
 
-/** The result's message and, when it was also posted as one, its voice message. */
-async function deleteResult(interaction: ButtonInteraction, context: HandlerContext, report: Report): Promise<void> {
+const actOnce = createKeyedLock();
+
+/**
+ * The result's message and, when it was also posted as one, its voice message. False when Discord refused (the
+ * bot can't see that channel any more, say): the report stays open. A message already gone counts as deleted.
+ */
+async function deleteResult(context: HandlerContext, report: Report, moderator: string): Promise<boolean> {
 	const job = await jobOf(context, report.jobId);
 	const messageId = (job?.state === 'delivered' ? job.delivered.messageId : undefined) ?? report.messageId;
 	const voiceMessageId = job?.state === 'delivered' ? job.delivered.voiceMessageId : undefined;
+	let deleted = true;
 	for (const id of [messageId, voiceMessageId]) {
 		if (!id) continue;
-		await context.channelMessages.remove(report.channelId, id).catch((error: unknown) => {
-			context.logger.warn({ err: error, reportId: report.id, messageId: id, by: interaction.user.id }, 'could not delete the reported result');
-		});
+		try {
+			await context.channelMessages.remove(report.channelId, id);
+		} catch (error) {
+			if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage) continue;
+			context.logger.warn({ err: error, reportId: report.id, messageId: id, by: moderator }, 'could not delete the reported result');
+			deleted = false;
+		}
 	}
+	return deleted;
 }

@@ -141,6 +141,9 @@ export default {
 	'consent.expiredAsk': '⌛ Keine Antwort von {owner} innerhalb von 10 Minuten: Es wurde nichts geklont.\n{quote}',
 	'consent.denied': '❌ {owner} möchte die eigene Stimme nicht klonen lassen. Es wurde nichts an den Sprachdienst gesendet und nichts berechnet.',
 	'consent.expired': '⌛ {owner} hat nicht innerhalb von 10 Minuten geantwortet, deshalb wurde nichts geklont oder berechnet. Du kannst noch einmal fragen.',
+	'consent.askFailed':
+		'🚫 Der Bot konnte die Bitte um die Erlaubnis von {owner} in diesem Kanal nicht posten (er muss hier Nachrichten senden dürfen), darum wurde nichts geklont und nichts berechnet.',
+	'consent.refusedAsk': 'ℹ️ {owner} hat es erlaubt, aber der Klon konnte gerade nicht starten, darum wurde nichts erstellt.\n{quote}',
 	'consent.withdrawn': 'ℹ️ Diese Anfrage wurde zurückgezogen: Es wurde nichts geklont oder berechnet.',
 	'consent.notOwner': '🔒 Nur {owner} kann auf diese Anfrage antworten.',
 	'consent.closed': '⌛ Diese Anfrage wurde schon beantwortet oder ist verfallen.',
@@ -169,6 +172,7 @@ export default {
 	'report.acted.blocked': '⛔ {moderator} hat {requester} auf diesem Server für das Klonen von Stimmen gesperrt.',
 	'report.acted.dismissed': '✔️ {moderator} hat die Meldung verworfen.',
 	'report.notModerator': '🔒 Nur Mitglieder, die Nachrichten verwalten dürfen, können Meldungen bearbeiten.',
+	'report.notDeleted': '⚠️ Der Bot konnte das Ergebnis nicht löschen (vielleicht sieht er den Kanal nicht mehr). Die Meldung bleibt offen.',
 	'report.alreadyActed': 'ℹ️ Jemand hat diese Meldung schon bearbeitet.',
 	'report.gone': '⌛ Diese Meldung ist abgelaufen.',
 

@@ -155,6 +155,9 @@ export default {
 		'consent.expiredAsk': '⌛ No answer from {owner} within 10 minutes: nothing was cloned.\n{quote}',
 		'consent.denied': '❌ {owner} declined to have their voice cloned. Nothing was sent to the voice service, and nothing was charged.',
 		'consent.expired': '⌛ {owner} didn’t answer within 10 minutes, so nothing was cloned or charged. You can ask again.',
+		'consent.askFailed':
+			'🚫 The bot couldn’t post the request for {owner}’s permission in this channel (it needs to send messages here), so nothing was cloned or charged.',
+		'consent.refusedAsk': 'ℹ️ {owner} allowed it, but the clone could not start now, so nothing was made.\n{quote}',
 		'consent.withdrawn': 'ℹ️ This request was withdrawn: nothing was cloned or charged.',
 		'consent.notOwner': '🔒 Only {owner} can answer this request.',
 		'consent.closed': '⌛ This request was already answered or has lapsed.',
@@ -183,6 +186,7 @@ export default {
 		'report.acted.blocked': '⛔ {moderator} blocked {requester} from cloning voices in this server.',
 		'report.acted.dismissed': '✔️ {moderator} dismissed the report.',
 		'report.notModerator': '🔒 Only members who can manage messages can act on reports.',
+		'report.notDeleted': '⚠️ The bot couldn’t delete the result (it may no longer see that channel). The report stays open.',
 		'report.alreadyActed': 'ℹ️ Someone already acted on this report.',
 		'report.gone': '⌛ This report has expired.',
 

@@ -137,6 +137,9 @@ export default {
 	'consent.expiredAsk': '⌛ {owner} no respondió en 10 minutos: no se clonó nada.\n{quote}',
 	'consent.denied': '❌ {owner} no quiso que se clonara su voz. No se envió nada al servicio de voz y no se cobró nada.',
 	'consent.expired': '⌛ {owner} no respondió en 10 minutos, así que no se clonó ni se cobró nada. Puedes volver a pedirlo.',
+	'consent.askFailed':
+		'🚫 El bot no pudo publicar en este canal la petición de permiso a {owner} (necesita poder enviar mensajes aquí), así que no se clonó ni se cobró nada.',
+	'consent.refusedAsk': 'ℹ️ {owner} lo permitió, pero la clonación no pudo empezar ahora, así que no se creó nada.\n{quote}',
 	'consent.withdrawn': 'ℹ️ Esta solicitud se retiró: no se clonó ni se cobró nada.',
 	'consent.notOwner': '🔒 Solo {owner} puede responder a esta solicitud.',
 	'consent.closed': '⌛ Esta solicitud ya se respondió o ha caducado.',
@@ -165,6 +168,7 @@ export default {
 	'report.acted.blocked': '⛔ {moderator} bloqueó a {requester} para clonar voces en este servidor.',
 	'report.acted.dismissed': '✔️ {moderator} descartó el reporte.',
 	'report.notModerator': '🔒 Solo los miembros que pueden gestionar mensajes pueden actuar sobre los reportes.',
+	'report.notDeleted': '⚠️ El bot no pudo eliminar el resultado (puede que ya no vea ese canal). El reporte sigue abierto.',
 	'report.alreadyActed': 'ℹ️ Alguien ya actuó sobre este reporte.',
 	'report.gone': '⌛ Este reporte ha caducado.',
 

@@ -138,6 +138,9 @@ export default {
 	'consent.expiredAsk': '⌛ Pas de réponse de {owner} en 10 minutes : rien n’a été cloné.\n{quote}',
 	'consent.denied': '❌ {owner} a refusé que sa voix soit clonée. Rien n’a été envoyé au service vocal, et rien n’a été facturé.',
 	'consent.expired': '⌛ {owner} n’a pas répondu en 10 minutes : rien n’a été cloné ni facturé. Tu peux redemander.',
+	'consent.askFailed':
+		'🚫 Le bot n’a pas pu publier dans ce salon la demande d’autorisation à {owner} (il doit pouvoir y envoyer des messages) : rien n’a été cloné ni facturé.',
+	'consent.refusedAsk': 'ℹ️ {owner} l’a autorisé, mais le clonage n’a pas pu démarrer maintenant : rien n’a été créé.\n{quote}',
 	'consent.withdrawn': 'ℹ️ Cette demande a été retirée : rien n’a été cloné ni facturé.',
 	'consent.notOwner': '🔒 Seul {owner} peut répondre à cette demande.',
 	'consent.closed': '⌛ Cette demande a déjà reçu une réponse ou a expiré.',
@@ -166,6 +169,7 @@ export default {
 	'report.acted.blocked': '⛔ {moderator} a interdit à {requester} de cloner des voix sur ce serveur.',
 	'report.acted.dismissed': '✔️ {moderator} a classé le signalement.',
 	'report.notModerator': '🔒 Seuls les membres qui peuvent gérer les messages peuvent traiter les signalements.',
+	'report.notDeleted': '⚠️ Le bot n’a pas pu supprimer le résultat (il ne voit peut-être plus ce salon). Le signalement reste ouvert.',
 	'report.alreadyActed': 'ℹ️ Quelqu’un a déjà traité ce signalement.',
 	'report.gone': '⌛ Ce signalement a expiré.',
 

@@ -137,6 +137,9 @@ export default {
 	'consent.expiredAsk': '⌛ Sem resposta de {owner} em 10 minutos: nada foi clonado.\n{quote}',
 	'consent.denied': '❌ {owner} recusou ter a voz clonada. Nada foi enviado ao serviço de voz e nada foi cobrado.',
 	'consent.expired': '⌛ {owner} não respondeu em 10 minutos, então nada foi clonado nem cobrado. Você pode pedir de novo.',
+	'consent.askFailed':
+		'🚫 O bot não conseguiu publicar neste canal o pedido de permissão para {owner} (ele precisa poder enviar mensagens aqui), então nada foi clonado nem cobrado.',
+	'consent.refusedAsk': 'ℹ️ {owner} permitiu, mas a clonagem não pôde começar agora, então nada foi criado.\n{quote}',
 	'consent.withdrawn': 'ℹ️ Este pedido foi retirado: nada foi clonado nem cobrado.',
 	'consent.notOwner': '🔒 Só {owner} pode responder a este pedido.',
 	'consent.closed': '⌛ Este pedido já foi respondido ou expirou.',
@@ -165,6 +168,7 @@ export default {
 	'report.acted.blocked': '⛔ {moderator} bloqueou {requester} de clonar vozes neste servidor.',
 	'report.acted.dismissed': '✔️ {moderator} descartou a denúncia.',
 	'report.notModerator': '🔒 Só membros que podem gerenciar mensagens podem agir sobre denúncias.',
+	'report.notDeleted': '⚠️ O bot não conseguiu excluir o resultado (talvez não veja mais esse canal). A denúncia continua aberta.',
 	'report.alreadyActed': 'ℹ️ Alguém já agiu sobre esta denúncia.',
 	'report.gone': '⌛ Esta denúncia expirou.',
 
