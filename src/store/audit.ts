@@ -4,11 +4,13 @@ import { createKeyedLock } from '../util/keyed-lock.js';
 /**
  * Every clone a server's members asked for, kept for its moderators for AUDIT_RETENTION_DAYS, then deleted:
  * who asked, whose voice, on what ground, the start of the text, when, where the result is, whether it was
- * reported. One list a server (`audit:<guild>`), and for each member the servers where they appear
- * (`audit-member:<user>`), so that a member can see and delete what is kept about them.
+ * reported. Each entry is a key of its own (`audit-entry:<guild>:<job>`), so recording or updating one costs the
+ * same however busy the server is; a server's day lists the ids of that day's entries (`audit-day:<guild>:<day>`)
+ * and each member the servers where they appear (`audit-member:<user>`), so that moderators can list a server's
+ * entries and a member can see and delete what is kept about them.
  *
- * On a shared Redis two processes writing one server's list in the same instant can lose one entry (a
- * read-modify-write); the job records and reports themselves are unaffected.
+ * On a shared Redis two processes adding to one day's list in the same instant can lose one id (a
+ * read-modify-write); the entry itself is still written, and the job records and reports are unaffected.
  */
 
 /** On what ground a voice was used. */
@@ -53,72 +55,95 @@ export interface AuditLog {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_AUDIT_RETENTION_DAYS = 30;
-/** A server's list holds at most this many entries (the newest). */
-const MAX_ENTRIES_PER_SERVER = 5_000;
 
 export function createAuditLog({ store, retentionDays, now = Date.now }: { store: Keyv; retentionDays: number; now?: () => number }): AuditLog {
 	const retentionMs = retentionDays * DAY_MS;
-	const serverKey = (guildId: string) => `audit:${guildId}`;
+	const entryKey = (guildId: string, jobId: string) => `audit-entry:${guildId}:${jobId}`;
+	const dayOf = (at: number) => Math.floor(at / DAY_MS);
+	const dayKey = (guildId: string, day: number) => `audit-day:${guildId}:${day}`;
 	const memberKey = (memberId: string) => `audit-member:${memberId}`;
 	const locked = createKeyedLock();
+	/** What is left of an entry's retention: it is kept from when it was made, whatever happens to it later. */
+	const ttlOf = (entry: AuditEntry) => Math.max(1, entry.at + retentionMs - now());
+	const involves = (entry: AuditEntry, memberId: string) => entry.requesterId === memberId || entry.voiceOwnerId === memberId;
 
-	const fresh = (entries: AuditEntry[]) => entries.filter((entry) => entry.at > now() - retentionMs);
-
-	async function entriesOf(guildId: string): Promise<AuditEntry[]> {
-		return fresh(((await store.get(serverKey(guildId))) as AuditEntry[] | undefined) ?? []);
-	}
-
-	async function writeEntries(guildId: string, entries: AuditEntry[]): Promise<void> {
-		if (entries.length === 0) await store.delete(serverKey(guildId));
-		// The whole list expires a retention after its newest entry; older entries are dropped as it is read.
-		else await store.set(serverKey(guildId), entries.slice(-MAX_ENTRIES_PER_SERVER), retentionMs);
-	}
-
+	/**
+	 * Member–server pairs this process noted in the last day: a regular's next clone reads nothing for it. Once a day
+	 * the member's list is written again, which renews its retention while they keep using the bot.
+	 */
+	const noted = new Map<string, number>();
 	async function noteMember(memberId: string, guildId: string): Promise<void> {
+		const pair = `${memberId}:${guildId}`;
+		const last = noted.get(pair);
+		if (last !== undefined && now() - last < DAY_MS) return;
+		if (noted.size >= 10_000) noted.clear();
+		noted.set(pair, now());
 		await locked(memberKey(memberId), async () => {
 			const guilds = ((await store.get(memberKey(memberId))) as string[] | undefined) ?? [];
-			if (!guilds.includes(guildId)) guilds.push(guildId);
-			await store.set(memberKey(memberId), guilds, retentionMs);
+			await store.set(memberKey(memberId), guilds.includes(guildId) ? guilds : [...guilds, guildId], retentionMs);
 		});
 	}
 
-	const involves = (entry: AuditEntry, memberId: string) => entry.requesterId === memberId || entry.voiceOwnerId === memberId;
+	/**
+	 * Ids waiting to be added to a day's list. A burst of clones in one server becomes a few writes of the list, not
+	 * one read-modify-write each: while one write runs, the ids that arrive meanwhile go together in the next.
+	 */
+	const pendingIds = new Map<string, { ids: string[]; written: Promise<void> }>();
+	function appendToDay(key: string, jobId: string): Promise<void> {
+		const pending = pendingIds.get(key);
+		if (pending) {
+			pending.ids.push(jobId);
+			return pending.written;
+		}
+		const batch = { ids: [jobId], written: Promise.resolve() };
+		batch.written = locked(key, async () => {
+			pendingIds.delete(key);
+			const ids = ((await store.get(key)) as string[] | undefined) ?? [];
+			await store.set(key, [...ids, ...batch.ids], retentionMs + DAY_MS);
+		});
+		pendingIds.set(key, batch);
+		return batch.written;
+	}
+
+	/** A server's entries within the retention, newest first. */
+	async function entriesOf(guildId: string): Promise<AuditEntry[]> {
+		const today = dayOf(now());
+		const days = Array.from({ length: retentionDays + 1 }, (_, back) => today - back);
+		const ids = (await Promise.all(days.map(async (day) => ((await store.get(dayKey(guildId, day))) as string[] | undefined) ?? []))).flat();
+		const entries = await Promise.all([...new Set(ids)].map(async (jobId) => (await store.get(entryKey(guildId, jobId))) as AuditEntry | undefined));
+		return entries.filter((entry): entry is AuditEntry => entry !== undefined && entry.at > now() - retentionMs).sort((a, b) => b.at - a.at);
+	}
+
+	async function forMember(memberId: string): Promise<AuditEntry[]> {
+		const guilds = ((await store.get(memberKey(memberId))) as string[] | undefined) ?? [];
+		const all = (await Promise.all(guilds.map(entriesOf))).flat().filter((entry) => involves(entry, memberId));
+		return all.sort((a, b) => b.at - a.at);
+	}
 
 	return {
 		async record(entry) {
-			await locked(serverKey(entry.guildId), async () => writeEntries(entry.guildId, [...(await entriesOf(entry.guildId)), entry]));
+			await store.set(entryKey(entry.guildId, entry.jobId), entry, ttlOf(entry));
+			await appendToDay(dayKey(entry.guildId, dayOf(entry.at)), entry.jobId);
 			await noteMember(entry.requesterId, entry.guildId);
 			if (entry.voiceOwnerId !== entry.requesterId) await noteMember(entry.voiceOwnerId, entry.guildId);
 		},
 		async update(guildId, jobId, change) {
-			await locked(serverKey(guildId), async () => {
-				const entries = await entriesOf(guildId);
-				const at = entries.findIndex((entry) => entry.jobId === jobId);
-				if (at < 0) return;
-				entries[at] = { ...(entries[at] as AuditEntry), ...change };
-				await writeEntries(guildId, entries);
+			const key = entryKey(guildId, jobId);
+			await locked(key, async () => {
+				const entry = (await store.get(key)) as AuditEntry | undefined;
+				if (entry) await store.set(key, { ...entry, ...change }, ttlOf(entry));
 			});
 		},
 		async list(guildId, { memberId } = {}) {
-			const entries = await entriesOf(guildId);
-			return entries.filter((entry) => !memberId || involves(entry, memberId)).reverse();
+			return (await entriesOf(guildId)).filter((entry) => !memberId || involves(entry, memberId));
 		},
-		async forMember(memberId) {
-			const guilds = ((await store.get(memberKey(memberId))) as string[] | undefined) ?? [];
-			const all: AuditEntry[] = [];
-			for (const guildId of guilds) all.push(...(await entriesOf(guildId)).filter((entry) => involves(entry, memberId)));
-			return all.sort((a, b) => b.at - a.at);
-		},
+		forMember,
 		async forgetRequests(memberId, keep) {
-			const guilds = ((await store.get(memberKey(memberId))) as string[] | undefined) ?? [];
 			let deleted = 0;
-			for (const guildId of guilds) {
-				await locked(serverKey(guildId), async () => {
-					const entries = await entriesOf(guildId);
-					const kept = entries.filter((entry) => entry.requesterId !== memberId || keep(entry));
-					deleted += entries.length - kept.length;
-					await writeEntries(guildId, kept);
-				});
+			for (const entry of await forMember(memberId)) {
+				if (entry.requesterId !== memberId || keep(entry)) continue;
+				// The day's list keeps the id; listing skips an entry that is gone.
+				if (await store.delete(entryKey(entry.guildId, entry.jobId))) deleted++;
 			}
 			return deleted;
 		},
