@@ -4,6 +4,7 @@ import { detectFfmpeg, runFfmpeg, transcodeToOpus } from '../src/audio/ffmpeg.js
 import { joinAudio, parsePcmWav } from '../src/audio/join.js';
 import { toVoiceMessage } from '../src/audio/voice-message.js';
 import { makeWav } from './fakes/xtts-api.js';
+import { chunk, riff } from './helpers/riff.js';
 
 const ffmpeg = await detectFfmpeg();
 if (!ffmpeg) {
@@ -14,22 +15,6 @@ if (!ffmpeg) {
 const COMMENT = aiComment('test-ref');
 
 // --- RIFF by hand, independent of the module under test -------------------------------------------
-
-function chunk(id: string, body: Buffer, declaredSize = body.length): Buffer {
-	const header = Buffer.alloc(8);
-	header.write(id, 0, 'latin1');
-	header.writeUInt32LE(declaredSize, 4);
-	return Buffer.concat([header, body, Buffer.alloc(body.length % 2)]);
-}
-
-function riff(...chunks: Buffer[]): Buffer {
-	const body = Buffer.concat(chunks);
-	const header = Buffer.alloc(12);
-	header.write('RIFF', 0, 'latin1');
-	header.writeUInt32LE(4 + body.length, 4);
-	header.write('WAVE', 8, 'latin1');
-	return Buffer.concat([header, body]);
-}
 
 /** Chunks of a file walked by hand (ids, and each chunk's bytes including its header and pad), checking they tile the file. */
 function tiles(file: Buffer): { id: string; bytes: Buffer }[] {

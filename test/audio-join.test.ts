@@ -5,6 +5,7 @@ import { wavDurationSeconds } from '../src/audio/formats.js';
 import { AudioJoinError, DEFAULT_PAUSE_MS, joinAudio, parsePcmWav } from '../src/audio/join.js';
 import { detectFfmpeg, runFfmpeg, transcodeToOpus } from '../src/audio/ffmpeg.js';
 import { makeWav } from './fakes/xtts-api.js';
+import { chunk, riff } from './helpers/riff.js';
 
 const ffmpeg = await detectFfmpeg();
 if (!ffmpeg) {
@@ -13,22 +14,6 @@ if (!ffmpeg) {
 }
 
 // --- building WAVs byte by byte, to control every field ------------------------------------------
-
-function chunk(id: string, body: Buffer, declaredSize = body.length): Buffer {
-	const header = Buffer.alloc(8);
-	header.write(id, 0, 'latin1');
-	header.writeUInt32LE(declaredSize, 4);
-	return Buffer.concat([header, body, Buffer.alloc(body.length % 2)]);
-}
-
-function riff(...chunks: Buffer[]): Buffer {
-	const body = Buffer.concat(chunks);
-	const header = Buffer.alloc(12);
-	header.write('RIFF', 0, 'latin1');
-	header.writeUInt32LE(4 + body.length, 4);
-	header.write('WAVE', 8, 'latin1');
-	return Buffer.concat([header, body]);
-}
 
 function fmtBody(opts: { tag?: number; channels?: number; sampleRate?: number; bits?: number }): Buffer {
 	const { tag = 1, channels = 1, sampleRate = 16_000, bits = 16 } = opts;

@@ -15,6 +15,7 @@ import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
 import { createJobRecords } from '../src/jobs/records.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
+import { messagePayload } from './helpers/messages.js';
 
 /** Buttons on job messages and "Clone this voice", through the real discord.js against the loopback fakes. */
 
@@ -253,26 +254,9 @@ describe('the router', () => {
 
 describe('"Clone this voice" on a message', () => {
 	function contextMenu(attachments: ReturnType<typeof attachmentPayload>[]) {
-		const messageId = snowflake();
-		const message = {
-			id: messageId,
-			channel_id: '1180000000000000200',
-			content: '',
-			attachments,
-			embeds: [],
-			components: [],
-			// The member's own message: their own voice needs nobody's permission (consent.test.ts covers the rest).
-			author: { id: REQUESTER, username: 'someone', discriminator: '0', global_name: null, avatar: null },
-			timestamp: new Date().toISOString(),
-			edited_timestamp: null,
-			tts: false,
-			mention_everyone: false,
-			mentions: [],
-			mention_roles: [],
-			pinned: false,
-			type: 0,
-			flags: attachments.some((a) => a.waveform) ? MessageFlags.IsVoiceMessage : 0,
-		};
+		// The member's own message: their own voice needs nobody's permission (consent.test.ts covers the rest).
+		const message = messagePayload({ author: { id: REQUESTER }, attachments });
+		const messageId = message.id;
 		return h.command({
 			commandName: 'Clone this voice',
 			commandType: ApplicationCommandType.Message,

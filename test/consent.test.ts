@@ -26,6 +26,7 @@ import {
 } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
+import { messagePayload } from './helpers/messages.js';
 
 /** Consent, disclosure, reports, blocks and the audit log, through the real discord.js against the loopback fakes. */
 
@@ -45,28 +46,10 @@ const isFinal = (content: string) => !content.startsWith('🎙️') && !content.
 
 /** A's right-click → "Clone this voice" on a voice message by `author`, then the form with `text`. */
 async function cloneThisVoice(author: { id: string; bot?: boolean; webhook?: boolean }, text = 'Say this for me', requester = A) {
-	const messageId = snowflake();
 	const url = h.discord.addAttachment('voice-message.ogg', makeWav({ seconds: 4 }), 'audio/ogg');
 	const voice = attachmentPayload({ id: snowflake(), filename: 'voice-message.ogg', url, size: 5000, contentType: 'audio/ogg', durationSecs: 4 });
-	const message = {
-		id: messageId,
-		channel_id: DEFAULT_CHANNEL_ID,
-		content: '',
-		attachments: [{ ...voice, waveform: 'AAAA' }],
-		embeds: [],
-		components: [],
-		author: { id: author.id, username: 'someone', discriminator: '0', global_name: null, avatar: null, ...(author.bot ? { bot: true } : {}) },
-		timestamp: new Date().toISOString(),
-		edited_timestamp: null,
-		tts: false,
-		mention_everyone: false,
-		mentions: [],
-		mention_roles: [],
-		pinned: false,
-		type: 0,
-		flags: MessageFlags.IsVoiceMessage,
-		...(author.webhook ? { webhook_id: author.id } : {}),
-	};
+	const message = messagePayload({ author, attachments: [{ ...voice, waveform: 'AAAA' }], ...(author.webhook ? { webhookId: author.id } : {}) });
+	const messageId = message.id;
 	const menu = h.command({
 		commandName: 'Clone this voice',
 		commandType: ApplicationCommandType.Message,

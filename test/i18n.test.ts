@@ -1,4 +1,4 @@
-import { ApplicationCommandType, InteractionResponseType, Locale, MessageFlags, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
+import { ApplicationCommandType, InteractionResponseType, Locale, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../src/discord/registry.js';
 import { parseLanguage } from '../src/discord/commands/clone-this-voice.js';
@@ -6,9 +6,10 @@ import { commandLocalizationKeys, LANGUAGE_PACKS, languageNameFor, replyLanguage
 import en from '../src/i18n/locales/en.js';
 import { LANGUAGE_CODES } from '../src/xtts/languages.js';
 import { failureMessage, formatBytes, languageLabel, refusal, speakerProblemMessage } from '../src/discord/presenter.js';
-import { attachmentPayload, snowflake } from './fakes/discord-api.js';
+import { attachmentPayload } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
+import { messagePayload } from './helpers/messages.js';
 
 /** The bot in the member's language: localized command definitions, and replies from one catalogue with English as the fallback. */
 
@@ -361,25 +362,8 @@ describe('/clone end to end in the member’s language', () => {
 				ephemeral: false,
 			}),
 		];
-		const messageId = snowflake();
-		const message = {
-			id: messageId,
-			channel_id: '1180000000000000200',
-			content: '',
-			attachments,
-			embeds: [],
-			components: [],
-			author: { id: '1180000000000000812', username: 'someone', discriminator: '0', global_name: null, avatar: null },
-			timestamp: new Date().toISOString(),
-			edited_timestamp: null,
-			tts: false,
-			mention_everyone: false,
-			mentions: [],
-			mention_roles: [],
-			pinned: false,
-			type: 0,
-			flags: MessageFlags.IsVoiceMessage,
-		};
+		const message = messagePayload({ author: { id: '1180000000000000812' }, attachments });
+		const messageId = message.id;
 		const menu = h.command({
 			commandName: 'Clone this voice',
 			commandType: ApplicationCommandType.Message,
