@@ -1,19 +1,11 @@
-import {
-	ApplicationCommandOptionType,
-	ComponentType,
-	InteractionResponseType,
-	InteractionType,
-	MessageFlags,
-	type APIApplicationCommandInteractionDataOption,
-	type APIInteraction,
-} from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, InteractionResponseType, InteractionType, MessageFlags, type APIInteraction } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, XttsRequest } from '../src/jobs/lifecycle.js';
 import { createJobRecords as createJobStore } from '../src/jobs/records.js';
 import { callbackToken } from '../src/server/http-server.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, injectInteraction, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
-import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
+import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
 import { redisAvailable, sparePort, startRedis, startStallingProxy, type RedisServer } from './helpers/redis.js';
 import { expectMarkedCopy } from './helpers/audio.js';
 
@@ -327,69 +319,140 @@ describe('webhooks', () => {
 	});
 });
 
-describe('limits that protect the host', () => {
+describe('limits that queue instead of refusing', () => {
 	const refusal = async (run: ReturnType<Harness['clone']>) => {
 		const callback = await run.callback();
 		expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
 		return String(callback.json?.data?.content);
 	};
+	const texts = () => h.xtts.generateRequests().map((request) => (request.body as { text: string }).text);
+	const limits = async (options: Record<string, number>) => {
+		const saved = await h
+			.command({
+				commandName: 'clone-settings',
+				options: [
+					{
+						name: 'limits',
+						type: ApplicationCommandOptionType.Subcommand,
+						options: Object.entries(options).map(([name, value]) => ({ name, type: ApplicationCommandOptionType.Integer, value })),
+					} as never,
+				],
+			})
+			.callback();
+		return String(saved.json?.data?.content);
+	};
+	/** Moves a hand-driven clock along until `done`, as the jobs' polls and cooldowns wait for it. */
+	const until = async (clock: ReturnType<typeof virtualClock>, done: () => boolean, stepMs = 5_000) => {
+		await expect
+			.poll(
+				() => {
+					if (!done()) clock.advance(stepMs);
+					return done();
+				},
+				{ timeout: 15_000, interval: 5 },
+			)
+			.toBe(true);
+	};
 
-	it('one job at a time per member, then a cooldown', async () => {
+	it('a member’s second request waits for their first, then for the cooldown, and starts by itself', async () => {
 		const clock = virtualClock(Date.now(), 'manual');
 		h = await startHarness({ clock });
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const member = '1180000000000000666';
-		const first = h.clone({ file: wav(), userId: member });
+		const first = h.clone({ file: wav(), userId: member, text: 'first' });
 		await h.xtts.waitForRequest((request) => request.method === 'POST');
 
-		expect(await refusal(h.clone({ file: wav(), userId: member }))).toContain('You already have a clone in progress');
+		const second = h.clone({ file: wav(), userId: member, text: 'second' });
+		expect((await second.callback()).json?.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+		await second.edit((content) => content.includes('**Waiting in line** — position 1, after your other clone; it starts by itself'));
 		await tick(clock, 5_000);
 		await first.edit(isFinal);
-		await expect.poll(() => h.bot.runner.active).toBe(0);
-		expect(await refusal(h.clone({ file: wav(), userId: member }))).toMatch(/Please wait 10 s before your next clone/);
-		clock.advance(10_000);
-		const third = h.clone({ file: wav(), userId: member });
-		await third.edit((content) => content.includes('**Queued**'));
-		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
+		await second.edit((content) => /after your cooldown \(about 1[0-5] s\)/.test(content));
+		expect(texts()).toEqual(['first']);
+		// Nobody presses anything: the cooldown ends and the request goes.
+		await until(clock, () => texts().length === 2, 1_000);
+		await until(clock, () => finalUploads().length === 2);
+		expect(texts()).toEqual(['first', 'second']);
 	});
 
-	it('a per-server cap that moderators change with /clone-settings limits', async () => {
-		h = await startHarness({ clock: virtualClock(Date.now(), 'manual') });
+	it('server_jobs 2 and six requests: never more than two at the API, all six delivered in order, each shown its place', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
+		expect(await limits({ server_jobs: 2 })).toContain('2 per server');
+		const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((text) => h.clone({ file: wav(), text }));
+		let most = 0;
+		const atApi = () => {
+			most = Math.max(most, h.bot.runner.atApi);
+			return h.bot.runner.atApi;
+		};
+		for (const [index, run] of runs.slice(2).entries()) {
+			await run.edit((content) => content.includes(`position ${index + 1}, for one of this server’s clones in progress to finish`));
+		}
+		await until(clock, () => {
+			atApi();
+			return finalUploads().length === 6;
+		});
+		expect(most).toBe(2);
+		expect(texts()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+		// Every generate request came while at most one other job of the server was at the API.
+		const finishedBy = (index: number) => h.xtts.statusRequests().filter((request) => request.at <= (h.xtts.generateRequests()[index]?.at ?? 0));
+		expect(finishedBy(2).length).toBeGreaterThan(0);
+	});
+
+	it('a full line refuses the next request at once, privately, at no cost; Cancel frees a place', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
 		h.xtts.nextJob = { script: ['QUEUED'] };
-		const options: APIApplicationCommandInteractionDataOption[] = [
-			{
-				name: 'limits',
-				type: ApplicationCommandOptionType.Subcommand,
-				options: [{ name: 'server_jobs', type: ApplicationCommandOptionType.Integer, value: 2 }],
-			} as never,
-		];
-		const saved = await h.command({ commandName: 'clone-settings', options }).callback();
-		expect(saved.json?.data?.content).toContain('✅ Limits saved. Limits: 1 clone at a time per member, 2 per server, 15 s between');
-
-		h.clone({ file: wav() });
-		h.clone({ file: wav() });
-		await expect.poll(() => h.xtts.generateRequests().length).toBe(2);
-		expect(await refusal(h.clone({ file: wav() }))).toContain('This server already has 2 clones in progress');
-		expect(h.xtts.generateRequests()).toHaveLength(2);
+		await limits({ server_jobs: 1, server_waiting: 2 });
+		h.clone({ file: wav(), text: 'running' });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		const waiting = [h.clone({ file: wav(), text: 'one' }), h.clone({ file: wav(), text: 'two' })];
+		for (const run of waiting) await run.edit((content) => content.includes('Waiting in line'));
+		expect(await refusal(h.clone({ file: wav(), text: 'three' }))).toBe(
+			'⏳ This server already has as many requests waiting in line as it allows (2). Please try again in a few minutes.',
+		);
+		const cancelId = String((waiting[0] as InjectedInteraction).webhookRequests().at(-1)?.json?.components?.[0]?.components?.[0]?.custom_id ?? '').split(
+			':',
+		)[2];
+		expect(await h.bot.runner.cancel(cancelId ?? '')).toBe('cancelled');
+		await (waiting[0] as InjectedInteraction).edit((content) => content.includes('nothing was spent'));
+		const four = h.clone({ file: wav(), text: 'four' });
+		await four.edit((content) => content.includes('**Waiting in line** — position 2'));
+		expect(texts()).toEqual(['running']);
+		// A member's own line: member_waiting 0 lets a member wait for nothing.
+		await h.bot.settings.setLimits('1180000000000000109', { memberWaiting: 0 }, '1');
+		const member = '1180000000000000667';
+		h.clone({ file: wav(), userId: member, extra: { guildId: '1180000000000000109' } });
+		await expect.poll(() => texts().length).toBe(2);
+		expect(await refusal(h.clone({ file: wav(), userId: member, extra: { guildId: '1180000000000000109' } }))).toContain('as many requests waiting in line');
 	});
 
-	it('a global cap on jobs at the API, the rest waiting in order with their position shown', async () => {
+	it('at the global cap, servers are served in turn: one with many waiting does not starve one with a single request', async () => {
 		const clock = virtualClock(Date.now(), 'manual');
 		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
 		h.xtts.nextJob = { script: ['COMPLETED'] };
-		const runs = [h.clone({ file: wav(), text: 'one' })];
+		await h.bot.settings.setLimits('1180000000000000100', { perServer: 10 }, '1');
+		const busy = ['a1', 'a2', 'a3'].map((text) => h.clone({ file: wav(), text }));
 		await h.xtts.waitForRequest((request) => request.method === 'POST');
-		runs.push(h.clone({ file: wav(), text: 'two', extra: { guildId: '1180000000000000101' } }));
-		await runs[1]!.edit((content) => content.includes('Waiting in line** — position 1'));
-		runs.push(h.clone({ file: wav(), text: 'three', extra: { guildId: '1180000000000000102' } }));
-		await runs[2]!.edit((content) => content.includes('Waiting in line** — position 2'));
-		expect(h.xtts.generateRequests()).toHaveLength(1);
+		for (const run of busy.slice(1)) await run.edit((content) => content.includes('for a free slot at the voice service'));
+		const other = h.clone({ file: wav(), text: 'b1', extra: { guildId: '1180000000000000101' } });
+		await other.edit((content) => content.includes('Waiting in line** — position 1'));
+		await until(clock, () => finalUploads().length === 4);
+		expect(texts()).toEqual(['a1', 'a2', 'b1', 'a3']);
+	});
 
-		for (const run of runs) {
-			await tick(clock, 5_000);
-			await run.edit(isFinal);
-		}
-		expect(h.xtts.generateRequests().map((request) => (request.body as { text: string }).text)).toEqual(['one', 'two', 'three']);
+	it('a restart keeps every waiting request, in order', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
+		h.xtts.nextJob = { script: ['QUEUED', 'QUEUED', 'COMPLETED'] };
+		await h.bot.settings.setLimits('1180000000000000100', { perServer: 10 }, '1');
+		const runs = ['one', 'two', 'three'].map((text) => h.clone({ file: wav(), text }));
+		for (const run of runs.slice(1)) await run.edit((content) => content.includes('Waiting in line'));
+		await h.restart();
+		await until(clock, () => finalUploads().length === 3);
+		expect(texts()).toEqual(['one', 'two', 'three']);
+		expect(h.xtts.generateRequests()).toHaveLength(3);
 	});
 });
 

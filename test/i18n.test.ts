@@ -216,7 +216,7 @@ describe('the message catalogue', () => {
 		expect(languageLabel('de', 'server', 'es-ES')).toBe('Alemán — predeterminado del servidor');
 		expect(languageLabel('de', 'server')).toBe('German — server default');
 		expect(languageNameFor('fr', 'de')).toBe('Französisch');
-		expect(t('de', 'refusal.cooldown', { seconds: 15 })).toBe('⏳ Bitte warte 15 s bis zu deinem nächsten Klon.');
+		expect(t('de', 'wait.cooldown', { seconds: 15 })).toBe('nach deiner Wartezeit (etwa 15 s)');
 		expect(t('en-US', 'settings.clones', { count: 1 })).toBe('1 clone');
 		expect(t('en-US', 'settings.clones', { count: 2 })).toBe('2 clones');
 		expect(t('de', 'settings.clones', { count: 3 })).toBe('3 Klone');
@@ -250,8 +250,8 @@ describe('the message catalogue', () => {
 	});
 
 	it('is typed: a message needs exactly its parameters', () => {
-		// @ts-expect-error the cooldown message needs {seconds}
-		expect(t('en', 'refusal.cooldown')).toBe('⏳ Please wait {seconds} s before your next clone.');
+		// @ts-expect-error the cooldown phrase needs {seconds}
+		expect(t('en', 'wait.cooldown')).toBe('after your cooldown (about {seconds} s)');
 	});
 });
 
@@ -342,7 +342,7 @@ describe('/clone end to end in the member’s language', () => {
 			options: [{ name: 'limits', type: 1, options: [] }] as never,
 		});
 		expect((await limits.callback()).json?.data?.content).toBe(
-			'Límites: 1 clonación a la vez por miembro, 5 por servidor, 15 s entre dos clonaciones de un miembro.',
+			'Límites: 1 clonación a la vez por miembro, 5 por servidor, 15 s entre dos clonaciones de un miembro; en espera, como máximo 3 por miembro y 100 en el servidor.',
 		);
 	});
 

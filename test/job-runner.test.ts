@@ -158,7 +158,8 @@ it('a job accepted into the line stays accepted, and runs, when recording that i
 	};
 	const { runner: engine, delivery } = runner(5, 600_000, jobs, recordingDelivery(), 1);
 	await engine.start(jobRecord({ id: 'first' }) as JobIn<'recorded'>);
-	await expect(engine.start(jobRecord({ id: 'second' }) as JobIn<'recorded'>)).resolves.toBeUndefined();
+	// Another member: it waits for the one slot at the API only.
+	await expect(engine.start({ ...jobRecord({ id: 'second' }), requesterId: '6' } as JobIn<'recorded'>)).resolves.toBeUndefined();
 	await vi.waitFor(() => expect(delivery.finished).toHaveLength(2), { timeout: 5_000 });
 	expect(fake.generateRequests()).toHaveLength(2);
 	expect(jobs.records.get('second')?.state).toBe('delivered');

@@ -62,10 +62,10 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 	if (decision.kind === 'refused') return answerPrivately(interaction, consentRefusal(decision.reason, input.source.ownerId, interaction.locale));
 	const limits = limitsIn(guildSettings);
 	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
-	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, limits, interaction.locale));
+	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, interaction.locale));
 	// An open ask is a request in progress: so that asks can't be used to ping someone over and over.
 	if (decision.kind === 'ask' && context.consent.openFor(requesterId) >= limits.perMember) {
-		return answerPrivately(interaction, refusalMessage({ ok: false, reason: 'member-busy' }, limits, interaction.locale));
+		return answerPrivately(interaction, refusalMessage({ ok: false, reason: 'member-busy', limit: limits.perMember }, interaction.locale));
 	}
 
 	// Acknowledge before the one check that leaves the process: the attachment's first bytes come from Discord's
@@ -123,7 +123,7 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 	} catch (error) {
 		if (!(error instanceof RefusedError)) throw error;
 		// Another request of this member's won the race since the first check.
-		return answerPrivately(interaction, refusalMessage(error.admission, limits, interaction.locale));
+		return answerPrivately(interaction, refusalMessage(error.admission, interaction.locale));
 	}
 }
 

@@ -39,14 +39,14 @@ export async function startAdmitted(context: HandlerContext, job: JobIn<'recorde
 		.catch((error: unknown) => context.logger.error({ err: error, jobId: job.id }, 'could not write the audit entry'));
 }
 
-export function refusalMessage(admission: Exclude<Admission, { ok: true }>, limits: Limits, locale: string): string {
+export function refusalMessage(admission: Exclude<Admission, { ok: true }>, locale: string): string {
 	switch (admission.reason) {
 		case 'member-busy':
-			return refusal.memberBusy(limits.perMember, locale);
-		case 'server-busy':
-			return refusal.serverBusy(limits.perServer, locale);
-		case 'cooldown':
-			return refusal.cooldown(admission.retryAfterMs, locale);
+			return refusal.memberBusy(admission.limit, locale);
+		case 'member-line-full':
+			return refusal.memberLineFull(admission.limit, locale);
+		case 'server-line-full':
+			return refusal.serverLineFull(admission.limit, locale);
 		case 'balance':
 			return refusal.balance(locale);
 		case 'stopping':

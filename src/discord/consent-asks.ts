@@ -132,7 +132,7 @@ export const consentButtons: ComponentHandler = {
 			const { reason } = answer;
 			const told =
 				reason instanceof RefusedError
-					? refusalMessage(reason.admission, limits, answer.job.locale)
+					? refusalMessage(reason.admission, answer.job.locale)
 					: reason instanceof ConsentRefusedError
 						? consentRefusal(reason.reason, interaction.user.id, answer.job.locale)
 						: undefined;

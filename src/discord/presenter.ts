@@ -25,8 +25,12 @@ export function progressMessage(job: JobRecord, phase: JobPhase): string {
 
 function phaseText(locale: string, phase: JobPhase): string {
 	switch (phase.kind) {
-		case 'waiting':
-			return t(locale, 'progress.waiting', { position: phase.position });
+		case 'waiting': {
+			const { reason: why } = phase;
+			const reason =
+				why === 'cooldown' ? t(locale, 'wait.cooldown', { seconds: Math.max(1, Math.ceil((phase.startsInMs ?? 0) / 1000)) }) : t(locale, `wait.${why}`);
+			return t(locale, 'progress.waiting', { position: phase.position, reason });
+		}
 		case 'sending':
 			return t(locale, 'progress.starting');
 		case 'queued':
@@ -129,8 +133,8 @@ export function failureMessage(failure: Failure, reference: { jobId: string; req
 /** Answers when a request can't start now: private, immediate, nothing spent. */
 export const refusal = {
 	memberBusy: (limit: number, locale?: string) => (limit === 1 ? t(locale, 'refusal.memberBusyOne') : t(locale, 'refusal.memberBusy', { limit })),
-	cooldown: (retryAfterMs: number, locale?: string) => t(locale, 'refusal.cooldown', { seconds: Math.ceil(retryAfterMs / 1000) }),
-	serverBusy: (limit: number, locale?: string) => t(locale, 'refusal.serverBusy', { limit }),
+	memberLineFull: (limit: number, locale?: string) => t(locale, 'refusal.memberLineFull', { limit }),
+	serverLineFull: (limit: number, locale?: string) => t(locale, 'refusal.serverLineFull', { limit }),
 	balance: (locale?: string) => t(locale, 'failure.balance'),
 	stopping: (locale?: string) => t(locale, 'refusal.stopping'),
 };

@@ -1,53 +1,138 @@
+import type { Limits } from '../store/guild-settings.js';
+import type { Clock } from '../util/clock.js';
 import type { JobRecord } from './lifecycle.js';
-import type { JobReporter } from './ports.js';
+import type { JobPhase, JobReporter, WaitReason } from './ports.js';
 
 /**
- * The slots at the API (MAX_JOBS_IN_FLIGHT) and the line of jobs waiting for one, first come first served.
- * Members in line see their place: a newcomer at once, the others at a calmer pace as they move up.
+ * Limits that queue instead of refusing. A request over a limit that frees itself — the member's clones in
+ * progress, the member's cooldown, the server's clones in progress, the MAX_JOBS_IN_FLIGHT slots at the API —
+ * waits in its server's line and starts by itself when its turn comes. Within a server, first come first served
+ * (a member held back by their own limit does not hold back the others); when the slots at the API are the
+ * bottleneck, servers are served in turn, so that one with a hundred waiting doesn't starve one with a single
+ * request. Members see their place and what they wait for, edited as it changes, at most every few seconds.
  */
 
 export interface Line {
 	/** Jobs holding a slot at the API (what MAX_JOBS_IN_FLIGHT caps). */
 	readonly atApi: number;
-	/** Jobs waiting for a slot. */
+	/** Jobs waiting in every server's line. */
 	readonly length: number;
-	/** Whether a new job may take a slot now without passing anyone in line. */
-	readonly open: boolean;
 	takeSlot(): void;
 	releaseSlot(): void;
-	/** Joins the line at its end and tells the member their place. */
-	join(job: JobRecord): void;
+	/** A job of this member and server runs from now on (its cooldown starts). */
+	started(job: JobRecord): void;
+	/** It ended. */
+	ended(job: JobRecord): void;
+	/** An ask for permission counts as a request: the member's cooldown starts now. */
+	startCooldown(requesterId: string): void;
+	/** Whether a new job may start now: within every limit, and nobody of its server waiting ahead of it. */
+	mayStartNow(request: { requesterId: string; guildId: string | null }, limits: Limits): boolean;
+	/** Joins its server's line and tells the member their place and what they wait for. */
+	join(job: JobRecord, limits: Limits): void;
 	/** Leaves the line (Cancel); the job, if it was there. */
 	leave(jobId: string): JobRecord | undefined;
-	/** The first job in line, when a slot is free. */
+	/** Replaces a waiting job's record (its state moved to `waiting`). */
+	update(job: JobRecord): void;
+	/** The next job whose turn it is, if any may start now (the caller starts it). */
 	next(): JobRecord | undefined;
+	/** How many are waiting: this member's (everywhere), and this server's. */
+	waiting(request: { requesterId: string; guildId: string | null }): { member: number; server: number };
+	/** Calls `pump` when a wait ends by time alone (a cooldown). */
+	onTimeout(pump: () => void): void;
 	stop(): void;
 }
 
 export const LINE_REFRESH_MS = 5_000;
 
-export function createLine({ maxAtApi, reporter }: { maxAtApi: number; reporter: Pick<JobReporter, 'progress'> }): Line {
-	const waiting: JobRecord[] = [];
-	const shownPosition = new Map<string, number>();
+interface Waiting {
+	job: JobRecord;
+	limits: Limits;
+}
+
+const serverOf = (job: { guildId: string | null; requesterId: string }) => job.guildId ?? `dm:${job.requesterId}`;
+
+export function createLine({ maxAtApi, reporter, clock }: { maxAtApi: number; reporter: Pick<JobReporter, 'progress'>; clock: Clock }): Line {
+	/** Each server's line, in arrival order; servers in the order they are served in turn. */
+	const lines = new Map<string, Waiting[]>();
+	const runningByMember = new Map<string, number>();
+	const runningByServer = new Map<string, number>();
+	const lastStartAt = new Map<string, number>();
+	const shown = new Map<string, string>();
 	let atApi = 0;
 	let stopped = false;
 	let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+	let cooldownWake: AbortController | undefined;
+	let onTimeout: () => void = () => undefined;
 
-	/** Tells waiting members their new place in line, at most every few seconds and only when it changed. */
+	const add = (counts: Map<string, number>, key: string, delta: number) => {
+		const next = (counts.get(key) ?? 0) + delta;
+		if (next > 0) counts.set(key, next);
+		else counts.delete(key);
+	};
+	const cooldownLeft = (requesterId: string, limits: Limits) => {
+		const last = lastStartAt.get(requesterId);
+		return last === undefined ? 0 : Math.max(0, last + limits.cooldownSeconds * 1000 - clock.now());
+	};
+
+	/** What holds this job back, or undefined when it may start. */
+	function holdingBack({ job, limits }: { job: { requesterId: string; guildId: string | null }; limits: Limits }): WaitReason | undefined {
+		if ((runningByMember.get(job.requesterId) ?? 0) >= limits.perMember) return 'member';
+		if (cooldownLeft(job.requesterId, limits) > 0) return 'cooldown';
+		if (job.guildId && (runningByServer.get(serverOf(job)) ?? 0) >= limits.perServer) return 'server';
+		if (atApi >= maxAtApi) return 'capacity';
+		return undefined;
+	}
+
+	function phaseOf(entry: Waiting, position: number): Extract<JobPhase, { kind: 'waiting' }> {
+		const reason = holdingBack(entry) ?? 'capacity';
+		const left = reason === 'cooldown' ? cooldownLeft(entry.job.requesterId, entry.limits) : 0;
+		return { kind: 'waiting', position, reason, ...(left > 0 ? { startsInMs: left } : {}) };
+	}
+
+	function show(entry: Waiting, position: number): void {
+		const phase = phaseOf(entry, position);
+		const key = `${phase.position}:${phase.reason}:${Math.ceil((phase.startsInMs ?? 0) / 5000)}`;
+		if (shown.get(entry.job.id) === key) return;
+		// Far back in a long line, only round positions are worth an edit.
+		if (shown.has(entry.job.id) && position > 20 && position % 10 !== 0) return;
+		shown.set(entry.job.id, key);
+		void reporter.progress(entry.job, phase);
+	}
+
+	/** Tells waiting members their place and what they wait for, at most every few seconds, only when it changed. */
 	function refreshLater(): void {
-		if (refreshTimer || waiting.length === 0 || stopped) return;
+		if (stopped) return;
+		scheduleCooldownWake();
+		if (refreshTimer || lines.size === 0) return;
 		refreshTimer = setTimeout(() => {
 			refreshTimer = undefined;
-			waiting.forEach((job, index) => {
-				const position = index + 1;
-				if (shownPosition.get(job.id) === position) return;
-				// Far back in a long line, only round positions are worth an edit.
-				if (position > 20 && position % 10 !== 0) return;
-				shownPosition.set(job.id, position);
-				void reporter.progress(job, { kind: 'waiting', position });
-			});
+			for (const line of lines.values()) {
+				for (const [index, entry] of line.entries()) show(entry, index + 1);
+			}
+			refreshLater();
 		}, LINE_REFRESH_MS);
 		refreshTimer.unref();
+	}
+
+	/** A job waiting for nothing but a cooldown starts when it ends, not at the next unrelated event. */
+	function scheduleCooldownWake(): void {
+		cooldownWake?.abort();
+		cooldownWake = undefined;
+		let soonest = Number.POSITIVE_INFINITY;
+		for (const line of lines.values()) {
+			for (const entry of line) if (holdingBack(entry) === 'cooldown') soonest = Math.min(soonest, cooldownLeft(entry.job.requesterId, entry.limits));
+		}
+		if (!Number.isFinite(soonest) || stopped) return;
+		const wake = new AbortController();
+		cooldownWake = wake;
+		// On the clock's time, so that a test's clock drives it.
+		void clock.sleep(soonest + 1, wake.signal).then(
+			() => {
+				if (cooldownWake === wake) cooldownWake = undefined;
+				onTimeout();
+			},
+			() => undefined,
+		);
 	}
 
 	return {
@@ -55,10 +140,9 @@ export function createLine({ maxAtApi, reporter }: { maxAtApi: number; reporter:
 			return atApi;
 		},
 		get length() {
-			return waiting.length;
-		},
-		get open() {
-			return atApi < maxAtApi && waiting.length === 0;
+			let total = 0;
+			for (const line of lines.values()) total += line.length;
+			return total;
 		},
 		takeSlot() {
 			atApi++;
@@ -66,32 +150,74 @@ export function createLine({ maxAtApi, reporter }: { maxAtApi: number; reporter:
 		releaseSlot() {
 			atApi--;
 		},
-		join(job) {
-			waiting.push(job);
-			shownPosition.set(job.id, waiting.length);
-			void reporter.progress(job, { kind: 'waiting', position: waiting.length });
+		started(job) {
+			add(runningByMember, job.requesterId, 1);
+			add(runningByServer, serverOf(job), 1);
+			lastStartAt.delete(job.requesterId);
+			lastStartAt.set(job.requesterId, clock.now());
+			if (lastStartAt.size > 10_000) lastStartAt.delete(lastStartAt.keys().next().value ?? '');
+		},
+		ended(job) {
+			add(runningByMember, job.requesterId, -1);
+			add(runningByServer, serverOf(job), -1);
+		},
+		startCooldown(requesterId) {
+			lastStartAt.set(requesterId, clock.now());
+		},
+		mayStartNow(job, limits) {
+			return !stopped && (lines.get(serverOf(job))?.length ?? 0) === 0 && holdingBack({ job, limits }) === undefined;
+		},
+		join(job, limits) {
+			const key = serverOf(job);
+			const line = lines.get(key) ?? [];
+			if (line.length === 0) lines.set(key, line);
+			line.push({ job, limits });
+			show({ job, limits }, line.length);
+			refreshLater();
 		},
 		leave(jobId) {
-			const at = waiting.findIndex((job) => job.id === jobId);
-			if (at < 0) return undefined;
-			const [job] = waiting.splice(at, 1);
-			shownPosition.delete(jobId);
-			refreshLater();
-			return job;
+			for (const [key, line] of lines) {
+				const at = line.findIndex((entry) => entry.job.id === jobId);
+				if (at < 0) continue;
+				const [entry] = line.splice(at, 1);
+				if (line.length === 0) lines.delete(key);
+				shown.delete(jobId);
+				refreshLater();
+				return entry?.job;
+			}
+			return undefined;
+		},
+		update(job) {
+			for (const line of lines.values()) for (const entry of line) if (entry.job.id === job.id) entry.job = job;
 		},
 		next() {
-			if (stopped || atApi >= maxAtApi) {
-				refreshLater();
-				return undefined;
+			if (stopped) return undefined;
+			for (const [key, line] of lines) {
+				const at = line.findIndex((entry) => holdingBack(entry) === undefined);
+				if (at < 0) continue;
+				const [entry] = line.splice(at, 1);
+				// Served: this server goes to the back of the round, behind the others waiting.
+				lines.delete(key);
+				if (line.length > 0) lines.set(key, line);
+				if (!entry) continue;
+				shown.delete(entry.job.id);
+				return entry.job;
 			}
-			const job = waiting.shift();
-			if (job) shownPosition.delete(job.id);
-			else refreshLater();
-			return job;
+			refreshLater();
+			return undefined;
+		},
+		waiting({ requesterId, guildId }) {
+			let member = 0;
+			for (const line of lines.values()) for (const entry of line) if (entry.job.requesterId === requesterId) member++;
+			return { member, server: lines.get(serverOf({ guildId, requesterId }))?.length ?? 0 };
+		},
+		onTimeout(pump) {
+			onTimeout = pump;
 		},
 		stop() {
 			stopped = true;
 			if (refreshTimer) clearTimeout(refreshTimer);
+			cooldownWake?.abort();
 		},
 	};
 }

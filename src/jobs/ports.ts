@@ -7,9 +7,12 @@ import type { DeliveredTo, JobIn, JobRecord } from './lifecycle.js';
  * layer implements it (discord/job-reporter.ts): it turns each into the member's language and Discord's messages.
  */
 
+/** What a request in line waits for: the member's other clone, their cooldown, the server's cap, or a slot at the API. */
+export type WaitReason = 'member' | 'cooldown' | 'server' | 'capacity';
+
 export type JobPhase =
-	/** In line for a slot at the API; position 1 is next. */
-	| { kind: 'waiting'; position: number }
+	/** In its server's line; position 1 is next. `startsInMs` where it is known (a cooldown). */
+	| { kind: 'waiting'; position: number; reason: WaitReason; startsInMs?: number }
 	/** The generate request is slow to be taken (429 retries, a slow gateway). */
 	| { kind: 'sending' }
 	/** The API's own statuses. */

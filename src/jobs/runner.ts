@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Ownership } from '../store/ownership.js';
-import type { Limits } from '../store/guild-settings.js';
+import { DEFAULT_LIMITS, type Limits } from '../store/guild-settings.js';
 import { linkedSignal } from '../util/abort.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -41,6 +41,8 @@ export interface JobRunnerOptions {
 	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number };
 	/** After a 402, how long new jobs are refused without asking the API. */
 	balancePauseMs?: number;
+	/** A server's limits, for the jobs a restart puts back in line (new ones bring theirs). */
+	limitsFor?: (guildId: string | null) => Promise<Limits>;
 	/** Which jobs are this process's when several share the store. */
 	ownership: Ownership;
 }
@@ -61,7 +63,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const maxAtApi = options.maxAtApi ?? 20;
 	const log = options.logger.child({ component: 'job-runner' });
 	const admissions = createAdmissions({ clock, balancePauseMs: options.balancePauseMs });
-	const line = createLine({ maxAtApi, reporter });
+	const line = createLine({ maxAtApi, reporter, clock });
+	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
+	// A wait that ends by time alone (a cooldown) starts its job then.
+	line.onTimeout(() => pump());
 
 	const runs = new Map<string, Promise<void>>();
 	const entries = new Map<string, Entry>();
@@ -101,10 +106,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	/** Into the line: a job that never reached the API (or is between parts) waits for a slot. */
-	async function enqueue(job: JobIn<'recorded' | 'waiting' | 'part-done'>): Promise<void> {
+	async function enqueue(job: JobIn<'recorded' | 'waiting' | 'part-done'>, limits: Limits): Promise<void> {
 		const waiting = job.state === 'waiting' ? job : toWaiting(job, clock.now());
 		entries.set(job.id, { job: waiting, inbox: {} });
-		line.join(waiting);
+		line.join(waiting, limits);
 		if (waiting === job) return;
 		// The job is accepted and in line whatever this write does: a record left `recorded` or `part-done` is just
 		// as safe (nothing on the wire), and a restart puts it in line again.
@@ -120,6 +125,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const { signal } = linked;
 		const holdsSlot = NEEDS_SLOT.has(job.state);
 		if (holdsSlot) line.takeSlot();
+		// The member's and the server's clones in progress, and the member's cooldown, count from here.
+		line.started(job);
 		const context = { xtts, clock, reporter, save, log: jobLog };
 		try {
 			// Stopped while the generate request was in flight: it may have been charged. Never sent again.
@@ -149,29 +156,25 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		} finally {
 			linked.dispose();
 			if (holdsSlot) line.releaseSlot();
+			line.ended(job);
 		}
 	}
 
 	function admit(request: AdmissionRequest, limits: Limits): Admission {
-		return admissions.check(
-			request,
-			limits,
-			[...entries.values()].map((entry) => entry.job),
-		);
+		return admissions.check(limits, { mustWait: !line.mayStartNow(request, limits), waiting: line.waiting(request) });
 	}
 
 	return {
 		admit,
 
-		async start(recorded, limits) {
+		async start(recorded, given) {
 			const job = { ...recorded, owner: ownership.id };
-			if (limits) {
+			const limits = given ?? (await limitsFor(job.guildId));
+			if (given) {
 				const admission = admit(job, limits);
 				if (!admission.ok) throw new RefusedError(admission);
 			}
-			// Counted from now on, so that a second request racing this one is refused.
 			entries.set(job.id, { job, inbox: {} });
-			admissions.started(job.requesterId);
 			try {
 				await ownership.claim(job.id, undefined);
 				await jobs.save(job);
@@ -184,19 +187,19 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				entries.delete(job.id);
 				return;
 			}
-			if (line.open) launch(job);
-			else await enqueue(job);
+			if (line.mayStartNow(job, limits)) launch(job);
+			else await enqueue(job, limits);
 		},
 
 		startCooldown(requesterId) {
-			admissions.started(requesterId);
+			line.startCooldown(requesterId);
 		},
 
 		async resume() {
 			const adopted = await adoptUnfinished({ jobs, ownership, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
 			for (const job of adopted) {
 				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
-				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await enqueue(job);
+				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await enqueue(job, await limitsFor(job.guildId));
 				else launch(job);
 			}
 			// A job that joined the line while every run ended is picked up here.

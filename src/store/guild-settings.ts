@@ -21,13 +21,19 @@ export interface Limits {
 	perServer: number;
 	/** Seconds a member waits between two requests. */
 	cooldownSeconds: number;
+	/** Requests one member may have waiting in line (beyond it, refused). */
+	memberWaiting: number;
+	/** Requests the whole server may have waiting in line. */
+	serverWaiting: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ perMember: 1, perServer: 5, cooldownSeconds: 15 });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ perMember: 1, perServer: 5, cooldownSeconds: 15, memberWaiting: 3, serverWaiting: 100 });
 export const LIMIT_BOUNDS: Readonly<Record<keyof Limits, { min: number; max: number }>> = Object.freeze({
 	perMember: { min: 1, max: 5 },
 	perServer: { min: 1, max: 50 },
 	cooldownSeconds: { min: 0, max: 3_600 },
+	memberWaiting: { min: 0, max: 10 },
+	serverWaiting: { min: 1, max: 1_000 },
 });
 
 export type LimitsSetting = Partial<Limits> & { by: string; at: string };
@@ -187,6 +193,8 @@ export function withDefaults(limits: Partial<Limits> | undefined): Limits {
 		perMember: limits?.perMember ?? DEFAULT_LIMITS.perMember,
 		perServer: limits?.perServer ?? DEFAULT_LIMITS.perServer,
 		cooldownSeconds: limits?.cooldownSeconds ?? DEFAULT_LIMITS.cooldownSeconds,
+		memberWaiting: limits?.memberWaiting ?? DEFAULT_LIMITS.memberWaiting,
+		serverWaiting: limits?.serverWaiting ?? DEFAULT_LIMITS.serverWaiting,
 	};
 }
 

@@ -90,6 +90,20 @@ export const cloneSettingsCommand = {
 							min_value: LIMIT_BOUNDS.cooldownSeconds.min,
 							max_value: LIMIT_BOUNDS.cooldownSeconds.max,
 						},
+						{
+							type: ApplicationCommandOptionType.Integer,
+							name: 'member_waiting',
+							description: `Requests one member may have waiting in line (default ${DEFAULT_LIMITS.memberWaiting})`,
+							min_value: LIMIT_BOUNDS.memberWaiting.min,
+							max_value: LIMIT_BOUNDS.memberWaiting.max,
+						},
+						{
+							type: ApplicationCommandOptionType.Integer,
+							name: 'server_waiting',
+							description: `Requests the whole server may have waiting in line (default ${DEFAULT_LIMITS.serverWaiting})`,
+							min_value: LIMIT_BOUNDS.serverWaiting.min,
+							max_value: LIMIT_BOUNDS.serverWaiting.max,
+						},
 					],
 				},
 				{
@@ -106,7 +120,7 @@ export const cloneSettingsCommand = {
 				...MODERATION_SUBCOMMANDS,
 			],
 		},
-		{ perMember: DEFAULT_LIMITS.perMember, perServer: DEFAULT_LIMITS.perServer, cooldownSeconds: DEFAULT_LIMITS.cooldownSeconds },
+		{ ...DEFAULT_LIMITS },
 	),
 
 	async execute(interaction, context) {
@@ -156,6 +170,8 @@ export const cloneSettingsCommand = {
 					...optionalInteger(interaction, 'member_jobs', 'perMember'),
 					...optionalInteger(interaction, 'server_jobs', 'perServer'),
 					...optionalInteger(interaction, 'cooldown_seconds', 'cooldownSeconds'),
+					...optionalInteger(interaction, 'member_waiting', 'memberWaiting'),
+					...optionalInteger(interaction, 'server_waiting', 'serverWaiting'),
 				};
 				const limits =
 					Object.keys(changes).length > 0 ? await context.settings.setLimits(guildId, changes, interaction.user.id) : await context.settings.limitsFor(guildId);

@@ -69,6 +69,8 @@ export function describeLimits(limits: Limits, locale: string): string {
 		clones: t(locale, 'settings.clones', { count: limits.perMember }),
 		perServer: limits.perServer,
 		cooldown: limits.cooldownSeconds,
+		memberWaiting: limits.memberWaiting,
+		serverWaiting: limits.serverWaiting,
 	});
 }
 

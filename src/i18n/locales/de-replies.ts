@@ -13,7 +13,11 @@ export default {
 	'progress.starting': '**Wird gesendet** an den Sprachdienst',
 	'progress.queued': '**In der Warteschlange** — wartet auf das Modell',
 	'progress.processing': '**In Arbeit** — das Modell spricht',
-	'progress.waiting': '**Wartet** — Position {position}',
+	'progress.waiting': '**Wartet** — Position {position}, {reason}; es geht von selbst los',
+	'wait.member': 'nach deinem anderen Klon',
+	'wait.cooldown': 'nach deiner Wartezeit (etwa {seconds} s)',
+	'wait.server': 'bis einer der laufenden Klone dieses Servers fertig ist',
+	'wait.capacity': 'auf einen freien Platz beim Sprachdienst',
 	'progress.part': ' · Teil {part}/{total}',
 	cancelled: '🚫 Abgebrochen von {member}. {billing}\n{quote}',
 	'cancelled.billed': 'Der Sprachdienst kann einen Auftrag nicht stoppen, er wird also eventuell trotzdem berechnet.',
@@ -50,8 +54,8 @@ export default {
 
 	'refusal.memberBusyOne': '⏳ Du hast schon einen Klon in Arbeit. Bitte warte, bis er fertig ist, bevor du einen neuen startest.',
 	'refusal.memberBusy': '⏳ Du hast schon {limit} Klone in Arbeit, so viele, wie dieser Server erlaubt. Bitte warte, bis einer fertig ist.',
-	'refusal.cooldown': '⏳ Bitte warte {seconds} s bis zu deinem nächsten Klon.',
-	'refusal.serverBusy': '⏳ Dieser Server hat schon {limit} Klone in Arbeit, so viele, wie er erlaubt. Bitte versuch es gleich noch einmal.',
+	'refusal.memberLineFull': '⏳ Du hast schon {limit} wartende Anfragen, so viele, wie dieser Server erlaubt. Bitte warte, bis eine davon startet.',
+	'refusal.serverLineFull': '⏳ Auf diesem Server warten schon {limit} Anfragen, so viele, wie er erlaubt. Bitte versuch es in ein paar Minuten noch einmal.',
 	'refusal.stopping': '🔄 Der Bot startet neu. Bitte versuch es in einer Minute noch einmal.',
 
 	'invalid.emptyText': '✏️ Bitte gib den Satz ein, der gesprochen werden soll: Der Text ist leer.',
@@ -101,7 +105,8 @@ export default {
 	'settings.noSettingChannel': 'ℹ️ {channel} hatte keine Spracheinstellung.',
 	'settings.noSettingServer': 'ℹ️ Dieser Server hatte keine Spracheinstellung.',
 	'settings.limitsSaved': '✅ Limits gespeichert. {limits}',
-	'settings.limits': 'Limits: {clones} gleichzeitig pro Mitglied, {perServer} pro Server, {cooldown} s zwischen zwei Klonen eines Mitglieds.',
+	'settings.limits':
+		'Limits: {clones} gleichzeitig pro Mitglied, {perServer} pro Server, {cooldown} s zwischen zwei Klonen eines Mitglieds; in der Warteschlange höchstens {memberWaiting} pro Mitglied und {serverWaiting} für den Server.',
 	'settings.clones': { one: '{count} Klon', other: '{count} Klone' },
 	'settings.changedBy': '— festgelegt von {member} {when}',
 	'settings.showTitle': '**Spracheinstellungen von /klonen**',

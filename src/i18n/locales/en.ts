@@ -25,7 +25,11 @@ export default {
 		'progress.starting': '**Sending** to the voice service',
 		'progress.queued': '**Queued** — waiting for the model',
 		'progress.processing': '**Processing** — the model is speaking',
-		'progress.waiting': '**Waiting in line** — position {position}',
+		'progress.waiting': '**Waiting in line** — position {position}, {reason}; it starts by itself',
+		'wait.member': 'after your other clone',
+		'wait.cooldown': 'after your cooldown (about {seconds} s)',
+		'wait.server': 'for one of this server’s clones in progress to finish',
+		'wait.capacity': 'for a free slot at the voice service',
 		'progress.part': ' · part {part}/{total}',
 		cancelled: '🚫 Cancelled by {member}. {billing}\n{quote}',
 		'cancelled.billed': 'The voice service has no way to stop a job, so it may still be billed.',
@@ -63,8 +67,8 @@ export default {
 		// A request that can't start now.
 		'refusal.memberBusyOne': '⏳ You already have a clone in progress. Please wait for it to finish before starting another.',
 		'refusal.memberBusy': '⏳ You already have {limit} clones in progress, the most this server allows. Please wait for one to finish.',
-		'refusal.cooldown': '⏳ Please wait {seconds} s before your next clone.',
-		'refusal.serverBusy': '⏳ This server already has {limit} clones in progress, the most it allows. Please try again in a moment.',
+		'refusal.memberLineFull': '⏳ You already have as many requests waiting in line as this server allows ({limit}). Please wait for one to start.',
+		'refusal.serverLineFull': '⏳ This server already has as many requests waiting in line as it allows ({limit}). Please try again in a few minutes.',
 		'refusal.stopping': '🔄 The bot is restarting. Please try again in a minute.',
 
 		// Input the member can fix.
@@ -116,7 +120,8 @@ export default {
 		'settings.noSettingChannel': 'ℹ️ {channel} had no language setting.',
 		'settings.noSettingServer': 'ℹ️ This server had no language setting.',
 		'settings.limitsSaved': '✅ Limits saved. {limits}',
-		'settings.limits': "Limits: {clones} at a time per member, {perServer} per server, {cooldown} s between a member's clones.",
+		'settings.limits':
+			"Limits: {clones} at a time per member, {perServer} per server, {cooldown} s between a member's clones; in line, at most {memberWaiting} per member and {serverWaiting} for the server.",
 		'settings.clones': { one: '{count} clone', other: '{count} clones' },
 		'settings.changedBy': '— set by {member} {when}',
 		'settings.showTitle': '**/clone language settings**',

@@ -13,7 +13,11 @@ export default {
 	'progress.starting': '**Enviando** al servicio de voz',
 	'progress.queued': '**En cola** — esperando al modelo',
 	'progress.processing': '**Procesando** — el modelo está hablando',
-	'progress.waiting': '**Esperando turno** — posición {position}',
+	'progress.waiting': '**Esperando turno** — posición {position}, {reason}; empezará por sí sola',
+	'wait.member': 'tras tu otra clonación',
+	'wait.cooldown': 'tras tu tiempo de espera (unos {seconds} s)',
+	'wait.server': 'a que termine una de las clonaciones en curso de este servidor',
+	'wait.capacity': 'a que haya un espacio libre en el servicio de voz',
 	'progress.part': ' · parte {part}/{total}',
 	cancelled: '🚫 Cancelado por {member}. {billing}\n{quote}',
 	'cancelled.billed': 'El servicio de voz no permite detener un trabajo, así que aún podría cobrarse.',
@@ -48,8 +52,8 @@ export default {
 
 	'refusal.memberBusyOne': '⏳ Ya tienes una clonación en curso. Espera a que termine antes de empezar otra.',
 	'refusal.memberBusy': '⏳ Ya tienes {limit} clonaciones en curso, el máximo que permite este servidor. Espera a que termine una.',
-	'refusal.cooldown': '⏳ Espera {seconds} s antes de tu próxima clonación.',
-	'refusal.serverBusy': '⏳ Este servidor ya tiene {limit} clonaciones en curso, el máximo que permite. Inténtalo de nuevo en un momento.',
+	'refusal.memberLineFull': '⏳ Ya tienes {limit} solicitudes esperando turno, el máximo que permite este servidor. Espera a que empiece una.',
+	'refusal.serverLineFull': '⏳ Este servidor ya tiene {limit} solicitudes esperando turno, el máximo que permite. Inténtalo de nuevo dentro de unos minutos.',
 	'refusal.stopping': '🔄 El bot se está reiniciando. Inténtalo de nuevo dentro de un minuto.',
 
 	'invalid.emptyText': '✏️ Escribe la frase que debe decir: el texto está vacío.',
@@ -97,7 +101,8 @@ export default {
 	'settings.noSettingChannel': 'ℹ️ {channel} no tenía ajuste de idioma.',
 	'settings.noSettingServer': 'ℹ️ Este servidor no tenía ajuste de idioma.',
 	'settings.limitsSaved': '✅ Límites guardados. {limits}',
-	'settings.limits': 'Límites: {clones} a la vez por miembro, {perServer} por servidor, {cooldown} s entre dos clonaciones de un miembro.',
+	'settings.limits':
+		'Límites: {clones} a la vez por miembro, {perServer} por servidor, {cooldown} s entre dos clonaciones de un miembro; en espera, como máximo {memberWaiting} por miembro y {serverWaiting} en el servidor.',
 	'settings.clones': { one: '{count} clonación', other: '{count} clonaciones' },
 	'settings.changedBy': '— puesto por {member} {when}',
 	'settings.showTitle': '**Ajustes de idioma de /clonar**',

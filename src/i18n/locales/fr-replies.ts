@@ -13,7 +13,11 @@ export default {
 	'progress.starting': '**Envoi** au service vocal',
 	'progress.queued': '**En file** — en attente du modèle',
 	'progress.processing': '**En cours** — le modèle parle',
-	'progress.waiting': '**Dans la file** — position {position}',
+	'progress.waiting': '**Dans la file** — position {position}, {reason} ; il démarrera tout seul',
+	'wait.member': 'après ton autre clonage',
+	'wait.cooldown': 'après ton délai d’attente (environ {seconds} s)',
+	'wait.server': 'en attendant qu’un des clonages en cours sur ce serveur se termine',
+	'wait.capacity': 'en attendant une place libre au service vocal',
 	'progress.part': ' · partie {part}/{total}',
 	cancelled: '🚫 Annulé par {member}. {billing}\n{quote}',
 	'cancelled.billed': 'Le service vocal ne permet pas d’arrêter une tâche : elle peut donc encore être facturée.',
@@ -49,8 +53,8 @@ export default {
 
 	'refusal.memberBusyOne': '⏳ Tu as déjà un clonage en cours. Attends qu’il se termine avant d’en lancer un autre.',
 	'refusal.memberBusy': '⏳ Tu as déjà {limit} clonages en cours, le maximum autorisé sur ce serveur. Attends que l’un d’eux se termine.',
-	'refusal.cooldown': '⏳ Attends {seconds} s avant ton prochain clonage.',
-	'refusal.serverBusy': '⏳ Ce serveur a déjà {limit} clonages en cours, le maximum autorisé. Réessaie dans un instant.',
+	'refusal.memberLineFull': '⏳ Tu as déjà {limit} demandes dans la file, le maximum autorisé sur ce serveur. Attends que l’une d’elles démarre.',
+	'refusal.serverLineFull': '⏳ Ce serveur a déjà {limit} demandes dans la file, le maximum autorisé. Réessaie dans quelques minutes.',
 	'refusal.stopping': '🔄 Le bot redémarre. Réessaie dans une minute.',
 
 	'invalid.emptyText': '✏️ Écris la phrase à dire : le texte est vide.',
@@ -98,7 +102,8 @@ export default {
 	'settings.noSettingChannel': 'ℹ️ {channel} n’avait pas de réglage de langue.',
 	'settings.noSettingServer': 'ℹ️ Ce serveur n’avait pas de réglage de langue.',
 	'settings.limitsSaved': '✅ Limites enregistrées. {limits}',
-	'settings.limits': 'Limites : {clones} à la fois par membre, {perServer} par serveur, {cooldown} s entre deux clonages d’un membre.',
+	'settings.limits':
+		'Limites : {clones} à la fois par membre, {perServer} par serveur, {cooldown} s entre deux clonages d’un membre ; dans la file, au plus {memberWaiting} par membre et {serverWaiting} pour le serveur.',
 	'settings.clones': { one: '{count} clonage', other: '{count} clonages' },
 	'settings.changedBy': '— réglé par {member} {when}',
 	'settings.showTitle': '**Réglages de langue de /cloner**',

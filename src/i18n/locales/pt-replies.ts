@@ -13,7 +13,11 @@ export default {
 	'progress.starting': '**Enviando** ao serviço de voz',
 	'progress.queued': '**Na fila** — aguardando o modelo',
 	'progress.processing': '**Processando** — o modelo está falando',
-	'progress.waiting': '**Aguardando na fila** — posição {position}',
+	'progress.waiting': '**Aguardando na fila** — posição {position}, {reason}; ela começa sozinha',
+	'wait.member': 'depois da sua outra clonagem',
+	'wait.cooldown': 'depois do seu tempo de espera (cerca de {seconds} s)',
+	'wait.server': 'até uma das clonagens em andamento deste servidor terminar',
+	'wait.capacity': 'por uma vaga livre no serviço de voz',
 	'progress.part': ' · parte {part}/{total}',
 	cancelled: '🚫 Cancelado por {member}. {billing}\n{quote}',
 	'cancelled.billed': 'O serviço de voz não tem como interromper um trabalho, então ele ainda pode ser cobrado.',
@@ -48,8 +52,8 @@ export default {
 
 	'refusal.memberBusyOne': '⏳ Você já tem uma clonagem em andamento. Espere ela terminar antes de começar outra.',
 	'refusal.memberBusy': '⏳ Você já tem {limit} clonagens em andamento, o máximo que este servidor permite. Espere uma terminar.',
-	'refusal.cooldown': '⏳ Espere {seconds} s antes da sua próxima clonagem.',
-	'refusal.serverBusy': '⏳ Este servidor já tem {limit} clonagens em andamento, o máximo permitido. Tente de novo daqui a pouco.',
+	'refusal.memberLineFull': '⏳ Você já tem {limit} pedidos aguardando na fila, o máximo que este servidor permite. Espere um deles começar.',
+	'refusal.serverLineFull': '⏳ Este servidor já tem {limit} pedidos aguardando na fila, o máximo permitido. Tente de novo daqui a alguns minutos.',
 	'refusal.stopping': '🔄 O bot está reiniciando. Tente de novo em um minuto.',
 
 	'invalid.emptyText': '✏️ Digite a frase a ser dita: o texto está vazio.',
@@ -98,7 +102,8 @@ export default {
 	'settings.noSettingChannel': 'ℹ️ {channel} não tinha configuração de idioma.',
 	'settings.noSettingServer': 'ℹ️ Este servidor não tinha configuração de idioma.',
 	'settings.limitsSaved': '✅ Limites salvos. {limits}',
-	'settings.limits': 'Limites: {clones} por vez por membro, {perServer} por servidor, {cooldown} s entre duas clonagens de um membro.',
+	'settings.limits':
+		'Limites: {clones} por vez por membro, {perServer} por servidor, {cooldown} s entre duas clonagens de um membro; na fila, no máximo {memberWaiting} por membro e {serverWaiting} no servidor.',
 	'settings.clones': { one: '{count} clonagem', other: '{count} clonagens' },
 	'settings.changedBy': '— definido por {member} {when}',
 	'settings.showTitle': '**Configurações de idioma do /clonar**',
