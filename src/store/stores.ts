@@ -46,6 +46,8 @@ export async function createStores(url: string, logger: Logger): Promise<Stores>
 	// Fail at startup, not on the first member's command.
 	await settings.get('__ping__');
 	log.info({ backend, location: backend === 'sqlite' ? url : redactUrl(url) }, 'store ready');
+	const redis = adapters[0]?.adapter;
+	if (redis instanceof KeyvRedis) await checkRedisSetup(redis, log);
 
 	return {
 		settings,
@@ -93,5 +95,40 @@ function redactUrl(url: string): string {
 		return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
 	} catch {
 		return 'redis://…';
+	}
+}
+
+interface CommandClient {
+	sendCommand(args: string[]): Promise<unknown>;
+}
+
+/**
+ * A Redis that evicts keys under memory pressure drops job records (and, with BullMQ, jobs) without a word, and one
+ * without AOF loses the last writes on a crash: say so at startup. A managed Redis may forbid CONFIG: then we can't
+ * tell, and say that instead.
+ */
+export async function checkRedisSetup(adapter: { client: unknown }, log: Logger): Promise<void> {
+	const client = adapter.client as CommandClient;
+	const read = async (name: string): Promise<string | undefined> => {
+		const answer = await client.sendCommand(['CONFIG', 'GET', name]);
+		const values = Array.isArray(answer) ? answer : Object.entries((answer ?? {}) as Record<string, unknown>).flat();
+		const at = values.indexOf(name);
+		return at >= 0 ? String(values[at + 1]) : undefined;
+	};
+	try {
+		const policy = await read('maxmemory-policy');
+		if (policy && policy !== 'noeviction') {
+			log.warn(
+				{ maxmemoryPolicy: policy },
+				`Redis evicts keys under memory pressure (maxmemory-policy ${policy}): jobs can be lost. Set maxmemory-policy noeviction`,
+			);
+		}
+		const aof = await read('appendonly');
+		if (aof === 'no') log.info('Redis persistence: AOF is off, so a Redis crash loses its last writes; see the README (appendonly yes)');
+	} catch (error) {
+		log.info(
+			{ err: error instanceof Error ? error.message : String(error) },
+			'could not read the Redis configuration (CONFIG GET); check maxmemory-policy noeviction yourself',
+		);
 	}
 }
