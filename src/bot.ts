@@ -114,6 +114,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		pollIntervalMs: config.xtts.pollIntervalMs,
 		jobTimeoutMs: config.xtts.jobTimeoutMs,
 		maxAtApi: config.maxJobsInFlight,
+		// Jobs a restart puts back in line wait with their server's limits.
+		limitsFor: (guildId) => settings.limitsFor(guildId),
 		...(config.webhook && webhookSecret
 			? {
 					webhook: {

@@ -367,7 +367,8 @@ describe('limits that queue instead of refusing', () => {
 		await second.edit((content) => content.includes('**Waiting in line** — position 1, after your other clone; it starts by itself'));
 		await tick(clock, 5_000);
 		await first.edit(isFinal);
-		await second.edit((content) => /after your cooldown \(about 1[0-5] s\)/.test(content));
+		// Shown at the next refresh of the line (every 5 s).
+		await second.edit((content) => /after your cooldown \(about 1[0-5] s\)/.test(content), 10_000);
 		expect(texts()).toEqual(['first']);
 		// Nobody presses anything: the cooldown ends and the request goes.
 		await until(clock, () => texts().length === 2, 1_000);
@@ -375,29 +376,49 @@ describe('limits that queue instead of refusing', () => {
 		expect(texts()).toEqual(['first', 'second']);
 	});
 
+	it('a member held back by their own cooldown does not hold back another member of the server', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock });
+		h.xtts.nextJob = { script: ['COMPLETED'] };
+		// A cooldown long enough that moving the clock along for the first job can't end it.
+		await h.bot.settings.setLimits('1180000000000000100', { cooldownSeconds: 3_600 }, '1');
+		const member = '1180000000000000668';
+		h.clone({ file: wav(), userId: member, text: 'mine' });
+		await until(clock, () => finalUploads().length === 1);
+		await expect.poll(() => h.bot.runner.active).toBe(0);
+		await h.clone({ file: wav(), userId: member, text: 'mine again' }).edit((content) => content.includes('Waiting in line'));
+		// Another member, within every limit: it starts at once, ahead of the one waiting out its cooldown.
+		h.clone({ file: wav(), text: 'theirs' });
+		await expect.poll(() => texts()).toEqual(['mine', 'theirs']);
+	});
+
 	it('server_jobs 2 and six requests: never more than two at the API, all six delivered in order, each shown its place', async () => {
 		const clock = virtualClock(Date.now(), 'manual');
 		h = await startHarness({ clock });
 		h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
 		expect(await limits({ server_jobs: 2 })).toContain('2 per server');
-		const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((text) => h.clone({ file: wav(), text }));
+		// One after another, as members would click: each reply shows its place before the next arrives.
+		const runs: InjectedInteraction[] = [];
+		for (const [index, text] of ['a', 'b', 'c', 'd', 'e', 'f'].entries()) {
+			const run = h.clone({ file: wav(), text });
+			runs.push(run);
+			if (index < 2) await expect.poll(() => h.xtts.generateRequests().length).toBe(index + 1);
+			else await run.edit((content) => content.includes(`position ${index - 1}, for one of this server’s clones in progress to finish`));
+		}
 		let most = 0;
 		const atApi = () => {
 			most = Math.max(most, h.bot.runner.atApi);
 			return h.bot.runner.atApi;
 		};
-		for (const [index, run] of runs.slice(2).entries()) {
-			await run.edit((content) => content.includes(`position ${index + 1}, for one of this server’s clones in progress to finish`));
-		}
 		await until(clock, () => {
 			atApi();
 			return finalUploads().length === 6;
 		});
 		expect(most).toBe(2);
 		expect(texts()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
-		// Every generate request came while at most one other job of the server was at the API.
-		const finishedBy = (index: number) => h.xtts.statusRequests().filter((request) => request.at <= (h.xtts.generateRequests()[index]?.at ?? 0));
-		expect(finishedBy(2).length).toBeGreaterThan(0);
+		// The third generate request came only after the first job's audio was fetched (its slot freed).
+		const thirdAt = h.xtts.generateRequests()[2]?.at ?? 0;
+		expect(h.xtts.mediaRequests().filter((request) => request.at <= thirdAt).length).toBeGreaterThanOrEqual(1);
 	});
 
 	it('a full line refuses the next request at once, privately, at no cost; Cancel frees a place', async () => {
@@ -433,9 +454,13 @@ describe('limits that queue instead of refusing', () => {
 		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		await h.bot.settings.setLimits('1180000000000000100', { perServer: 10 }, '1');
-		const busy = ['a1', 'a2', 'a3'].map((text) => h.clone({ file: wav(), text }));
+		const busy = [h.clone({ file: wav(), text: 'a1' })];
 		await h.xtts.waitForRequest((request) => request.method === 'POST');
-		for (const run of busy.slice(1)) await run.edit((content) => content.includes('for a free slot at the voice service'));
+		for (const text of ['a2', 'a3']) {
+			const run = h.clone({ file: wav(), text });
+			busy.push(run);
+			await run.edit((content) => content.includes('for a free slot at the voice service'));
+		}
 		const other = h.clone({ file: wav(), text: 'b1', extra: { guildId: '1180000000000000101' } });
 		await other.edit((content) => content.includes('Waiting in line** — position 1'));
 		await until(clock, () => finalUploads().length === 4);
@@ -447,10 +472,18 @@ describe('limits that queue instead of refusing', () => {
 		h = await startHarness({ clock, env: { MAX_JOBS_IN_FLIGHT: '1' } });
 		h.xtts.nextJob = { script: ['QUEUED', 'QUEUED', 'COMPLETED'] };
 		await h.bot.settings.setLimits('1180000000000000100', { perServer: 10 }, '1');
-		const runs = ['one', 'two', 'three'].map((text) => h.clone({ file: wav(), text }));
-		for (const run of runs.slice(1)) await run.edit((content) => content.includes('Waiting in line'));
+		// perServer 1 after the restart too: the resumed line keeps its server's limits, not the defaults.
+		await h.bot.settings.setLimits('1180000000000000100', { perServer: 1 }, '1');
+		h.clone({ file: wav(), text: 'one' });
+		await h.xtts.waitForRequest((request) => request.method === 'POST');
+		for (const text of ['two', 'three']) await h.clone({ file: wav(), text }).edit((content) => content.includes('Waiting in line'));
 		await h.restart();
-		await until(clock, () => finalUploads().length === 3);
+		let most = 0;
+		await until(clock, () => {
+			most = Math.max(most, h.bot.runner.atApi);
+			return finalUploads().length === 3;
+		});
+		expect(most).toBe(1);
 		expect(texts()).toEqual(['one', 'two', 'three']);
 		expect(h.xtts.generateRequests()).toHaveLength(3);
 	});

@@ -25,7 +25,10 @@ export interface Line {
 	ended(job: JobRecord): void;
 	/** An ask for permission counts as a request: the member's cooldown starts now. */
 	startCooldown(requesterId: string): void;
-	/** Whether a new job may start now: within every limit, and nobody of its server waiting ahead of it. */
+	/**
+	 * Whether a new job may start now: within every limit. Nobody who could start is ever left waiting (the line is
+	 * pumped whenever a limit frees), so a job within its limits passes only those held back by limits of their own.
+	 */
 	mayStartNow(request: { requesterId: string; guildId: string | null }, limits: Limits): boolean;
 	/** Joins its server's line and tells the member their place and what they wait for. */
 	join(job: JobRecord, limits: Limits): void;
@@ -164,8 +167,8 @@ export function createLine({ maxAtApi, reporter, clock }: { maxAtApi: number; re
 		startCooldown(requesterId) {
 			lastStartAt.set(requesterId, clock.now());
 		},
-		mayStartNow(job, limits) {
-			return !stopped && (lines.get(serverOf(job))?.length ?? 0) === 0 && holdingBack({ job, limits }) === undefined;
+		mayStartNow(request, limits) {
+			return !stopped && holdingBack({ job: request, limits }) === undefined;
 		},
 		join(job, limits) {
 			const key = serverOf(job);

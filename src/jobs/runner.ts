@@ -10,7 +10,7 @@ import { createAdmissions, RefusedError, type Admission, type AdmissionRequest }
 import type { JobRunner } from './engine.js';
 import { JobFailed } from './failure.js';
 import { finish } from './finish.js';
-import { isUnfinished, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
+import { isUnfinished, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
 import { createLine } from './line.js';
 import type { JobReporter } from './ports.js';
 import type { AudioPreparer } from './prepare-audio.js';
@@ -110,6 +110,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const waiting = job.state === 'waiting' ? job : toWaiting(job, clock.now());
 		entries.set(job.id, { job: waiting, inbox: {} });
 		line.join(waiting, limits);
+		// It may be able to start at once after all (a limit freed meanwhile): the line decides, in its order.
+		pump();
 		if (waiting === job) return;
 		// The job is accepted and in line whatever this write does: a record left `recorded` or `part-done` is just
 		// as safe (nothing on the wire), and a restart puts it in line again.
@@ -157,6 +159,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			linked.dispose();
 			if (holdsSlot) line.releaseSlot();
 			line.ended(job);
+			// At once, so that no newcomer takes the freed place ahead of those waiting for it.
+			if (!shutdown.signal.aborted) pump();
 		}
 	}
 
@@ -187,8 +191,19 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 				entries.delete(job.id);
 				return;
 			}
-			if (line.mayStartNow(job, limits)) launch(job);
-			else await enqueue(job, limits);
+			if (line.mayStartNow(job, limits)) {
+				launch(job);
+				return;
+			}
+			// Requests that arrived together all passed the first check: the line's bounds are checked again, here,
+			// where joining it can't be interleaved with another request's.
+			const standing = given ? admit(job, limits) : { ok: true as const };
+			if (!standing.ok) {
+				entries.delete(job.id);
+				await jobs.save(toCancelled(job, clock.now())).catch(() => undefined);
+				throw new RefusedError(standing);
+			}
+			await enqueue(job, limits);
 		},
 
 		startCooldown(requesterId) {
@@ -213,8 +228,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			if (!entry) return 'unknown';
 			const waiting = line.leave(jobId);
 			if (waiting) {
-				// Never sent (or between parts): it just leaves the line.
+				// Never sent (or between parts): it just leaves the line, and whoever it held back may go.
 				entries.delete(jobId);
+				pump();
 				await settleCancelled(entry.job, { reporter, save, clock, log: log.child({ jobId }) });
 				return 'cancelled';
 			}
