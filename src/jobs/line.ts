@@ -19,8 +19,8 @@ export interface Line {
 	readonly length: number;
 	takeSlot(): void;
 	releaseSlot(): void;
-	/** A job of this member and server runs from now on (its cooldown starts). */
-	started(job: JobRecord): void;
+	/** A job of this member and server runs from now on; a new one (not one resumed mid-way) starts the cooldown. */
+	started(job: JobRecord, startsCooldown: boolean): void;
 	/** It ended. */
 	ended(job: JobRecord): void;
 	/** An ask for permission counts as a request: the member's cooldown starts now. */
@@ -153,9 +153,10 @@ export function createLine({ maxAtApi, reporter, clock }: { maxAtApi: number; re
 		releaseSlot() {
 			atApi--;
 		},
-		started(job) {
+		started(job, startsCooldown) {
 			add(runningByMember, job.requesterId, 1);
 			add(runningByServer, serverOf(job), 1);
+			if (!startsCooldown) return;
 			lastStartAt.delete(job.requesterId);
 			lastStartAt.set(job.requesterId, clock.now());
 			if (lastStartAt.size > 10_000) lastStartAt.delete(lastStartAt.keys().next().value ?? '');

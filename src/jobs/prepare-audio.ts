@@ -40,7 +40,10 @@ export function createAudioPreparer(options: { xtts: XttsClient; ffmpegPath: str
 
 	async function fitToLimit(data: Buffer, name: string, uploadLimit: number, { signal, comment }: PrepareOptions): Promise<PreparedAudio> {
 		// A WAV's mark adds a few dozen bytes; ffmpeg's Ogg carries its own.
-		const marked = markWav(data, { comment }) ?? data;
+		const mark = markWav(data, { comment });
+		// A streamed WAV (no data size in its header) can't take a chunk after its samples: it goes out unmarked.
+		if (!mark && data.subarray(0, 4).toString('latin1') === 'RIFF') log.info({ bytes: data.length }, 'WAV output could not be marked as AI-generated');
+		const marked = mark ?? data;
 		if (marked.length <= uploadLimit) return { kind: 'file', file: { name, data: marked }, transcoded: false };
 		if (ffmpegPath) {
 			try {

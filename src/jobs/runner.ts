@@ -128,7 +128,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		const holdsSlot = NEEDS_SLOT.has(job.state);
 		if (holdsSlot) line.takeSlot();
 		// The member's and the server's clones in progress, and the member's cooldown, count from here.
-		line.started(job);
+		line.started(job, job.state === 'recorded' || job.state === 'waiting');
 		const context = { xtts, clock, reporter, save, log: jobLog };
 		try {
 			// Stopped while the generate request was in flight: it may have been charged. Never sent again.
