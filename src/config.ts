@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './store/audit.js';
 
 /** The hosted API's documented origin. */
 const DEFAULT_XTTS_API_URL = 'https://gateway.pixazo.ai';
@@ -50,7 +51,7 @@ const envSchema = z.object({
 		})
 		.transform((value) => value ?? 'sqlite://data/bot.sqlite'),
 	MAX_JOBS_IN_FLIGHT: integer(20, 1, 1_000),
-	AUDIT_RETENTION_DAYS: integer(30, 1, 3_650),
+	AUDIT_RETENTION_DAYS: integer(DEFAULT_AUDIT_RETENTION_DAYS, 1, 3_650),
 	WEBHOOK_PUBLIC_URL: httpUrl(),
 	WEBHOOK_PORT: port.transform((value) => value ?? 8080),
 	WEBHOOK_HOST: optionalString.transform((value) => value ?? '127.0.0.1'),

@@ -15,7 +15,7 @@ import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
 import { createJobRecords } from '../src/jobs/records.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
-import { messagePayload } from './helpers/messages.js';
+import { messagePayload, voiceMessageAttachment } from './helpers/messages.js';
 
 /** Buttons on job messages and "Clone this voice", through the real discord.js against the loopback fakes. */
 
@@ -272,17 +272,7 @@ describe('"Clone this voice" on a message', () => {
 		h = await startHarness();
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const menu = contextMenu([
-			attachmentPayload({
-				filename: 'voice-message.ogg',
-				url,
-				size: OGG_OPUS.length,
-				contentType: 'audio/ogg',
-				durationSecs: 4.2,
-				waveform: 'AAAA',
-				ephemeral: false,
-			}),
-		]);
+		const menu = contextMenu([voiceMessageAttachment(url, OGG_OPUS.length)]);
 		const modal = await menu.callback();
 		expect(modal.json?.type).toBe(InteractionResponseType.Modal);
 		expect(modal.json?.data?.title).toBe('Clone this voice');
@@ -302,17 +292,7 @@ describe('"Clone this voice" on a message', () => {
 		const text = 'The quick brown fox jumps over the lazy dog near the riverbank at dawn. '.repeat(17).trim();
 		expect(text.length).toBeGreaterThanOrEqual(1_200);
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const menu = contextMenu([
-			attachmentPayload({
-				filename: 'voice-message.ogg',
-				url,
-				size: OGG_OPUS.length,
-				contentType: 'audio/ogg',
-				durationSecs: 4.2,
-				waveform: 'AAAA',
-				ephemeral: false,
-			}),
-		]);
+		const menu = contextMenu([voiceMessageAttachment(url, OGG_OPUS.length)]);
 		const modal = await menu.callback();
 		const final = await submitModal(modal.json?.data?.custom_id, text).final();
 

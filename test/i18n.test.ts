@@ -6,10 +6,9 @@ import { commandLocalizationKeys, LANGUAGE_PACKS, languageNameFor, replyLanguage
 import en from '../src/i18n/locales/en.js';
 import { LANGUAGE_CODES } from '../src/xtts/languages.js';
 import { failureMessage, formatBytes, languageLabel, refusal, speakerProblemMessage } from '../src/discord/presenter.js';
-import { attachmentPayload } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, type Harness } from './helpers/harness.js';
-import { messagePayload } from './helpers/messages.js';
+import { messagePayload, voiceMessageAttachment } from './helpers/messages.js';
 
 /** The bot in the member's language: localized command definitions, and replies from one catalogue with English as the fallback. */
 
@@ -351,17 +350,7 @@ describe('/clone end to end in the member’s language', () => {
 		h.xtts.nextJob = { script: ['COMPLETED'] };
 		const OGG_OPUS = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead'), Buffer.alloc(600)]);
 		const url = h.discord.addAttachment('voice-message.ogg', OGG_OPUS, 'audio/ogg');
-		const attachments = [
-			attachmentPayload({
-				filename: 'voice-message.ogg',
-				url,
-				size: OGG_OPUS.length,
-				contentType: 'audio/ogg',
-				durationSecs: 4.2,
-				waveform: 'AAAA',
-				ephemeral: false,
-			}),
-		];
+		const attachments = [voiceMessageAttachment(url, OGG_OPUS.length)];
 		const message = messagePayload({ author: { id: '1180000000000000812' }, attachments });
 		const messageId = message.id;
 		const menu = h.command({

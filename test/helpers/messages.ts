@@ -1,6 +1,5 @@
 import { MessageFlags } from 'discord.js';
-import type { attachmentPayload } from '../fakes/discord-api.js';
-import { snowflake } from '../fakes/discord-api.js';
+import { attachmentPayload, snowflake } from '../fakes/discord-api.js';
 
 /** A message as Discord sends it in a "Clone this voice" interaction's resolved data: by `author`, with `attachments`. */
 export function messagePayload(options: {
@@ -30,4 +29,9 @@ export function messagePayload(options: {
 		flags: attachments.some((attachment) => attachment.waveform) ? MessageFlags.IsVoiceMessage : 0,
 		...(options.webhookId ? { webhook_id: options.webhookId } : {}),
 	};
+}
+
+/** A Discord voice message's attachment (Ogg/Opus with a duration and a waveform) at `url`, of `size` bytes. */
+export function voiceMessageAttachment(url: string, size: number, durationSecs = 4.2) {
+	return attachmentPayload({ filename: 'voice-message.ogg', url, size, contentType: 'audio/ogg', durationSecs, waveform: 'AAAA', ephemeral: false });
 }
