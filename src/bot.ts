@@ -18,9 +18,8 @@ import { createRouter } from './discord/router.js';
 import { createAudioPreparer } from './jobs/prepare-audio.js';
 import { createJobRecords } from './jobs/records.js';
 import type { JobRunner } from './jobs/engine.js';
-import { createJobRunner } from './jobs/runner.js';
+import { createEngine } from './jobs/create-engine.js';
 import { callbackUrl, startWebhookServer, type HealthReport, type WebhookServer } from './server/http-server.js';
-import { createOwnership } from './store/ownership.js';
 import { createPendingVoices } from './store/pending-voices.js';
 import { createSettingsService, type SettingsService } from './store/settings.js';
 import { createStores, type Stores } from './store/stores.js';
@@ -90,7 +89,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	);
 	const publicUrl = config.webhook?.publicUrl ?? '';
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
-	const ownership = createOwnership({ store: stores.meta, shared: stores.backend === 'redis' });
 	const jobStore = createJobRecords(stores);
 	const delivery = createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now });
 	const channelMessages = createChannelMessages(client.rest);
@@ -101,31 +99,36 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		reporter: createConsentReporter({ channelMessages, delivery, logger }),
 		logger,
 		// On a shared Redis every process waits for every ask; one of them ends it.
-		claimOnce: (key) => ownership.claim(key, undefined),
+		claimOnce: (key) => engine.claimOnce(key),
 	});
-	const runner = createJobRunner({
-		ownership,
-		xtts,
+	const engine = createEngine({
+		backend: stores.backend,
+		storeUrl: config.storeUrl,
 		jobs: jobStore,
-		reporter: createJobReporter(delivery, { audit, logger }),
-		audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
 		clock,
 		logger,
-		pollIntervalMs: config.xtts.pollIntervalMs,
-		jobTimeoutMs: config.xtts.jobTimeoutMs,
 		maxAtApi: config.maxJobsInFlight,
 		// Jobs a restart puts back in line wait with their server's limits.
 		limitsFor: (guildId) => settings.limitsFor(guildId),
-		...(config.webhook && webhookSecret
-			? {
-					webhook: {
-						urlFor: (jobId: string) => callbackUrl(publicUrl, webhookSecret, jobId),
-						// Callbacks do the work; polling stays as a slow safety net for a lost one.
-						safetyPollIntervalMs: Math.max(60_000, config.xtts.pollIntervalMs * 6),
-					},
-				}
-			: {}),
+		lockMs: config.jobLockMs,
+		deps: {
+			xtts,
+			reporter: createJobReporter(delivery, { audit, logger }),
+			audio: createAudioPreparer({ xtts, ffmpegPath, logger }),
+			clock,
+			pollIntervalMs: config.xtts.pollIntervalMs,
+			jobTimeoutMs: config.xtts.jobTimeoutMs,
+			webhook:
+				config.webhook && webhookSecret
+					? {
+							urlFor: (jobId: string) => callbackUrl(publicUrl, webhookSecret, jobId),
+							// Callbacks do the work; polling stays as a slow safety net for a lost one.
+							safetyPollIntervalMs: Math.max(60_000, config.xtts.pollIntervalMs * 6),
+						}
+					: undefined,
+		},
 	});
+	const { runner } = engine;
 	let httpServer: WebhookServer | undefined;
 	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -208,12 +211,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			} else if (config.healthPort !== undefined) {
 				httpServer = await startWebhookServer({ host: config.httpHost, port: config.healthPort, health, logger });
 			}
-			await ownership.start();
 			const resumed = await runner.resume();
 			// Asks still waiting for their owner wait again, or lapse at once when their 10 minutes are over.
 			const asks = await consent.resume();
 			if (asks > 0) logger.info({ count: asks }, 'consent asks still open');
-			// Jobs of a process that died while sharing the store are adopted once its lease lapses.
+			// On a shared Redis, the line is reconciled with BullMQ now and then: a slot whose hand-over was lost, a job
+			// that no process holds (BullMQ itself takes over a dead process's running jobs).
 			if (stores.backend === 'redis') {
 				adoptTimer = setInterval(
 					() =>
@@ -230,7 +233,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			if (adoptTimer) clearInterval(adoptTimer);
 			consent.stop();
 			await runner.stop(options.stopGraceMs);
-			await ownership.stop();
+			await engine.close();
 			await httpServer?.close();
 			await client.destroy();
 			interactionRest.clearHashSweeper();

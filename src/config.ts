@@ -57,6 +57,27 @@ const envSchema = z.object({
 	WEBHOOK_HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
 	WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, { message: 'must be at least 16 characters' }),
 	HEALTH_PORT: port,
+	SHARD_COUNT: optionalString.pipe(
+		z.string().regex(/^\d+$/, { message: 'must be a whole number' }).transform(Number).pipe(z.number().int().min(1).max(10_000)).optional(),
+	),
+	SHARD_IDS: optionalString.pipe(
+		z
+			.string()
+			.regex(/^\d+(\s*,\s*\d+)*$/, { message: 'must be a comma list of shard numbers, e.g. 0,1' })
+			.transform((value) => [...new Set(value.split(',').map((id) => Number(id.trim())))])
+			.optional(),
+	),
+	JOB_LOCK_MS: integer(30_000, 1_000, 600_000),
+});
+
+const botEnvSchema = envSchema.superRefine((value, context) => {
+	if (value.SHARD_IDS && value.SHARD_COUNT === undefined) {
+		context.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: 'needs SHARD_COUNT (how many shards there are in all)' });
+	}
+	// Runs even when a field failed its own check (zod goes on to collect every issue): only on parsed values.
+	const ids = Array.isArray(value.SHARD_IDS) ? value.SHARD_IDS : [];
+	const outOfRange = typeof value.SHARD_COUNT === 'number' ? ids.find((id) => id >= (value.SHARD_COUNT as number)) : undefined;
+	if (outOfRange !== undefined) context.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: `shard ${outOfRange} is not below SHARD_COUNT` });
 });
 
 export interface Config {
@@ -86,6 +107,10 @@ export interface Config {
 	readonly healthPort: number | undefined;
 	/** Bind address of the HTTP receiver (callbacks and health). */
 	readonly httpHost: string;
+	/** Gateway shards this process connects (SHARD_COUNT, SHARD_IDS); undefined: as many as Discord recommends. */
+	readonly sharding: { readonly shardCount: number; readonly shardIds: readonly number[] } | undefined;
+	/** On a shared Redis: how long a job's lock lasts unrenewed, i.e. how soon a dead process's jobs are taken over. */
+	readonly jobLockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -97,7 +122,7 @@ export class ConfigError extends Error {
  * Throws a ConfigError whose message is one line per bad variable, naming it (never its value: it may be a secret).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-	const value = parseEnv(envSchema, env);
+	const value = parseEnv(botEnvSchema, env);
 	const config: Config = {
 		discord: {
 			token: value.DISCORD_TOKEN,
@@ -120,6 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 			: undefined,
 		healthPort: value.HEALTH_PORT,
 		httpHost: value.WEBHOOK_HOST,
+		sharding:
+			value.SHARD_COUNT === undefined
+				? undefined
+				: { shardCount: value.SHARD_COUNT, shardIds: value.SHARD_IDS ?? Array.from({ length: value.SHARD_COUNT }, (_, id) => id) },
+		jobLockMs: value.JOB_LOCK_MS,
 	};
 	return deepFreeze(config);
 }

@@ -37,6 +37,16 @@ describe('loadConfig', () => {
 		expect(config.storeUrl).toBe('redis://127.0.0.1:6379/2');
 	});
 
+	it('reads the gateway shards and the job lock', () => {
+		expect(loadConfig(base)).toMatchObject({ sharding: undefined, jobLockMs: 30_000 });
+		expect(loadConfig({ ...base, SHARD_COUNT: '4', SHARD_IDS: '3, 1,3', JOB_LOCK_MS: '5000' })).toMatchObject({
+			sharding: { shardCount: 4, shardIds: [3, 1] },
+			jobLockMs: 5_000,
+		});
+		// SHARD_COUNT alone: every shard in this process.
+		expect(loadConfig({ ...base, SHARD_COUNT: '3' }).sharding).toEqual({ shardCount: 3, shardIds: [0, 1, 2] });
+	});
+
 	it.each([
 		[{ XTTS_API_KEY: 'k' }, 'DISCORD_TOKEN is required'],
 		[{ DISCORD_TOKEN: 't' }, 'XTTS_API_KEY is required'],
@@ -49,6 +59,11 @@ describe('loadConfig', () => {
 		[{ ...base, DISCORD_CLIENT_ID: 'my-bot' }, 'DISCORD_CLIENT_ID must be a Discord id'],
 		[{ ...base, STORE_URL: 'postgres://db' }, 'STORE_URL must start with sqlite://'],
 		[{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+		[{ ...base, SHARD_IDS: '0' }, 'SHARD_IDS needs SHARD_COUNT'],
+		[{ ...base, SHARD_COUNT: '2', SHARD_IDS: '0,2' }, 'SHARD_IDS shard 2 is not below SHARD_COUNT'],
+		[{ ...base, SHARD_COUNT: '2', SHARD_IDS: 'zero' }, 'SHARD_IDS must be a comma list'],
+		[{ ...base, SHARD_COUNT: '0' }, 'SHARD_COUNT'],
+		[{ ...base, JOB_LOCK_MS: '10' }, 'JOB_LOCK_MS'],
 	])('stops with one line naming the bad variable (%#)', (env, expected) => {
 		let error: unknown;
 		try {

@@ -73,7 +73,6 @@ function runner(pollIntervalMs: number, jobTimeoutMs: number, jobs = memoryJobs(
 		delivery,
 		sleeping: (count: number) => vi.waitFor(() => expect(sleeps).toHaveLength(count), { interval: 1 }),
 		runner: createJobRunner({
-			ownership: { id: 'this-process', ownedElsewhere: async () => false, claim: async () => true, start: async () => undefined, stop: async () => undefined },
 			xtts,
 			jobs,
 			reporter: createJobReporter(delivery, { audit: createAuditLog({ store: new Keyv(), retentionDays: 30 }), logger: silentLogger }),

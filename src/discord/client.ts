@@ -16,6 +16,9 @@ export function discordClientOptions(config: Config, dispatchers: DiscordDispatc
 			GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user?.id },
 		}),
 		rest: { makeRequest: createDiscordTransport(dispatchers), ...(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}) },
+		// Discord sends each server's events and interactions to one shard ((guild_id >> 22) % shard_count): processes
+		// on several machines split the gateway this way. Delivering needs only REST, so any process finishes any job.
+		...(config.sharding ? { shards: [...config.sharding.shardIds], shardCount: config.sharding.shardCount } : { shards: 'auto' as const }),
 	};
 }
 

@@ -61,7 +61,11 @@ export async function startClone(interaction: CloneInteraction, context: Handler
 	});
 	if (decision.kind === 'refused') return answerPrivately(interaction, consentRefusal(decision.reason, input.source.ownerId, interaction.locale));
 	const limits = limitsIn(guildSettings);
-	const admission = context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits);
+	const admission = await inTimeOrAcknowledge(
+		interaction,
+		context,
+		context.runner.admit({ guildId: interaction.guildId, requesterId: interaction.user.id }, limits),
+	);
 	if (!admission.ok) return answerPrivately(interaction, refusalMessage(admission, interaction.locale));
 	// An open ask is a request in progress: so that asks can't be used to ping someone over and over.
 	if (decision.kind === 'ask' && context.consent.openFor(requesterId) >= limits.perMember) {
@@ -133,7 +137,12 @@ const SETTINGS_BEFORE_ACK_MS = 1_000;
 /** The server's settings; if the store is slow to give them, the reply is deferred meanwhile. */
 async function settingsOrAcknowledge(interaction: CloneInteraction, context: HandlerContext): Promise<GuildSettings | undefined> {
 	if (!interaction.guildId) return undefined;
-	const read = context.settings.get(interaction.guildId);
+	return inTimeOrAcknowledge(interaction, context, context.settings.get(interaction.guildId));
+}
+
+/** A read of a shared store that is slow to answer is waited for after acknowledging, not within Discord's 3 s. */
+async function inTimeOrAcknowledge<T>(interaction: CloneInteraction, context: HandlerContext, read: Promise<T>): Promise<T> {
+	if (interaction.deferred || interaction.replied) return read;
 	const timer = new AbortController();
 	const inTime = await Promise.race([
 		read.then((settings) => ({ settings })),

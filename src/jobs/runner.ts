@@ -1,24 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import type { Ownership } from '../store/ownership.js';
 import { DEFAULT_LIMITS, type Limits } from '../store/guild-settings.js';
-import { linkedSignal } from '../util/abort.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { XttsClient } from '../xtts/client.js';
-import { parseStatusBody, type JobStatus } from '../xtts/contract.js';
+import { parseStatusBody } from '../xtts/contract.js';
 import { createAdmissions, RefusedError, type Admission, type AdmissionRequest } from './admission.js';
 import type { JobRunner } from './engine.js';
-import { JobFailed } from './failure.js';
-import { finish } from './finish.js';
 import { isUnfinished, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
 import { createLine } from './line.js';
 import type { JobReporter } from './ports.js';
 import type { AudioPreparer } from './prepare-audio.js';
 import type { JobRecords } from './records.js';
 import { adoptUnfinished } from './resume.js';
-import { settleCancelled, settleFailure } from './settle.js';
-import { submit } from './submit.js';
-import { receiveCallback, track, type Inbox } from './track.js';
+import { runJob, type RunDeps, type RunEntry } from './run-job.js';
+import { settleCancelled } from './settle.js';
+import { receiveCallback } from './track.js';
 
 /**
  * Orders a job's steps: admission → the line → submit → track (polls, or callbacks) → finish, and the endings
@@ -43,26 +39,19 @@ export interface JobRunnerOptions {
 	balancePauseMs?: number;
 	/** A server's limits, for the jobs a restart puts back in line (new ones bring theirs). */
 	limitsFor?: (guildId: string | null) => Promise<Limits>;
-	/** Which jobs are this process's when several share the store. */
-	ownership: Ownership;
 }
 
-interface Entry {
-	/** The live record, replaced on every save. */
-	job: JobRecord;
-	/** The member's Cancel; set once the job runs (a job in line just leaves it). */
-	cancel?: AbortController;
-	inbox: Inbox;
-}
+type Entry = RunEntry;
 
 /** States that hold a slot at the API when a run starts; a resumed `completed` job only delivers. */
 const NEEDS_SLOT: ReadonlySet<JobRecord['state']> = new Set(['recorded', 'waiting', 'part-done', 'submitting', 'submitted']);
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
-	const { xtts, jobs, reporter, audio, clock, ownership, webhook } = options;
+	const { xtts, jobs, reporter, audio, clock, webhook } = options;
 	const maxAtApi = options.maxAtApi ?? 20;
 	const log = options.logger.child({ component: 'job-runner' });
 	const admissions = createAdmissions({ clock, balancePauseMs: options.balancePauseMs });
+	const deps: RunDeps = { xtts, reporter, audio, clock, admissions, pollIntervalMs: options.pollIntervalMs, jobTimeoutMs: options.jobTimeoutMs, webhook };
 	const line = createLine({ maxAtApi, reporter, clock });
 	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
 	// A wait that ends by time alone (a cooldown) starts its job then.
@@ -119,68 +108,38 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	async function execute(entry: Entry): Promise<void> {
-		let job = entry.job;
+		const job = entry.job;
 		const jobLog = log.child({ jobId: job.id, guildId: job.guildId, channelId: job.channelId });
-		const cancel = new AbortController();
-		entry.cancel = cancel;
-		const linked = linkedSignal(shutdown.signal, cancel.signal);
-		const { signal } = linked;
 		const holdsSlot = NEEDS_SLOT.has(job.state);
 		if (holdsSlot) line.takeSlot();
 		// The member's and the server's clones in progress, and the member's cooldown, count from here.
 		line.started(job, job.state === 'recorded' || job.state === 'waiting');
-		const context = { xtts, clock, reporter, save, log: jobLog };
 		try {
-			// Stopped while the generate request was in flight: it may have been charged. Never sent again.
-			if (job.state === 'submitting') throw new JobFailed({ kind: 'interrupted' });
-			let final: JobStatus | undefined;
-			for (;;) {
-				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') {
-					// Stopping: a job not sent yet stays as it is, to be sent by the next start.
-					if (shutdown.signal.aborted) throw shutdown.signal.reason;
-					const webhookUrl = webhook?.urlFor(job.id);
-					job = await submit(job, { ...context, admissions, webhookUrl, hardStop: hardStop.signal, memberCancel: cancel.signal });
-				}
-				if (shutdown.signal.aborted) throw shutdown.signal.reason;
-				if (cancel.signal.aborted) throw cancel.signal.reason;
-				if (job.state !== 'submitted') break;
-				const intervalMs = webhook ? webhook.safetyPollIntervalMs : options.pollIntervalMs;
-				({ job, final } = await track(job, { ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: options.jobTimeoutMs }, signal));
-			}
-			if (job.state === 'completed') job = await finish(job, final, { ...context, audio }, signal);
-		} catch (error) {
-			if (shutdown.signal.aborted) {
-				jobLog.info({ state: entry.job.state }, 'job paused for shutdown; it resumes on the next start');
-				return;
-			}
-			if (cancel.signal.aborted) await settleCancelled(entry.job, context);
-			else await settleFailure(entry.job, error, context);
+			await runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal });
 		} finally {
-			linked.dispose();
 			if (holdsSlot) line.releaseSlot();
-			line.ended(job);
+			line.ended(entry.job);
 			// At once, so that no newcomer takes the freed place ahead of those waiting for it.
 			if (!shutdown.signal.aborted) pump();
 		}
 	}
 
-	function admit(request: AdmissionRequest, limits: Limits): Admission {
+	function admitNow(request: AdmissionRequest, limits: Limits): Admission {
 		return admissions.check(limits, { mustWait: !line.mayStartNow(request, limits), waiting: line.waiting(request) });
 	}
 
 	return {
-		admit,
+		admit: async (request, limits) => admitNow(request, limits),
 
 		async start(recorded, given) {
-			const job = { ...recorded, owner: ownership.id };
+			const job = recorded;
 			const limits = given ?? (await limitsFor(job.guildId));
 			if (given) {
-				const admission = admit(job, limits);
+				const admission = admitNow(job, limits);
 				if (!admission.ok) throw new RefusedError(admission);
 			}
 			entries.set(job.id, { job, inbox: {} });
 			try {
-				await ownership.claim(job.id, undefined);
 				await jobs.save(job);
 			} catch (error) {
 				entries.delete(job.id);
@@ -197,7 +156,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			}
 			// Requests that arrived together all passed the first check: the line's bounds are checked again, here,
 			// where joining it can't be interleaved with another request's.
-			const standing = given ? admit(job, limits) : { ok: true as const };
+			const standing = given ? admitNow(job, limits) : { ok: true as const };
 			if (!standing.ok) {
 				entries.delete(job.id);
 				await jobs.save(toCancelled(job, clock.now())).catch(() => undefined);
@@ -211,7 +170,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		},
 
 		async resume() {
-			const adopted = await adoptUnfinished({ jobs, ownership, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
+			const adopted = await adoptUnfinished({ jobs, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
 			for (const job of adopted) {
 				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
 				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await enqueue(job, await limitsFor(job.guildId));

@@ -19,7 +19,12 @@
  * Like Discord, it closes with 4003 for a payload before IDENTIFY, 4004 for a wrong token, 4005 for a second
  * IDENTIFY, 4012 for another API version, 4013/4014 for invalid or privileged intents the app may not use,
  * 4001 for an unknown opcode and 4002 for an undecodable payload. Not modelled: heartbeat timeouts (Discord
- * closes a connection that stops beating), the 120-payloads-a-minute send limit, sharding, zombie replay.
+ * closes a connection that stops beating), the 120-payloads-a-minute send limit, zombie replay.
+ *
+ * Sharding as Discord documents it: IDENTIFY's `shard: [shard_id, num_shards]` (4010 Invalid shard when the id is not
+ * below the count, 4011 Sharding required below `minimumShards`); each shard gets READY and GUILD_CREATE for its
+ * own guilds only, `shard_id = (guild_id >> 22) % num_shards`, and a guild's events go to its shard alone (DMs to
+ * shard 0). `GET /gateway/bot` recommends `recommendedShards`.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -77,6 +82,10 @@ export interface FakeGatewayOptions {
 	approvedPrivilegedIntents?: number;
 	/** HELLO's `heartbeat_interval` (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}). */
 	heartbeatIntervalMs?: number;
+	/** What `GET /gateway/bot` answers as `shards` (default 1). */
+	recommendedShards?: number;
+	/** Fewer shards than this closes with 4011 Sharding required (default 1). */
+	minimumShards?: number;
 }
 
 export interface FakeGateway {
@@ -85,6 +94,7 @@ export interface FakeGateway {
 	applicationId: string;
 	botUser: APIUser;
 	guildIds: readonly string[];
+	recommendedShards: number;
 	/** Every connection so far, in order. */
 	connections: GatewayConnection[];
 	/** Accepted IDENTIFY payloads (`d`), in order. */
@@ -102,6 +112,9 @@ export interface FakeGateway {
 	close(): Promise<void>;
 }
 
+/** Discord's rule: the shard that receives a guild's events. */
+export const shardOf = (guildId: string, shardCount: number) => Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+
 /** Starts the fake gateway on an ephemeral loopback port. */
 export async function startFakeGateway(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
 	const token = options.token ?? TEST_BOT_TOKEN;
@@ -109,6 +122,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 	const guildIds = [...(options.guildIds ?? [DEFAULT_GUILD_ID])];
 	const approved = options.approvedPrivilegedIntents ?? 0;
 	const heartbeatInterval = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+	const recommendedShards = options.recommendedShards ?? 1;
+	const minimumShards = options.minimumShards ?? 1;
 	const botUser = {
 		id: applicationId,
 		username: options.botUsername ?? 'xtts-test-bot',
@@ -176,10 +191,16 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 			closeWith(conn, GatewayCloseCodes.DisallowedIntents, 'Disallowed intent(s).');
 			return;
 		}
-		if (d.shard && (d.shard[0] !== 0 || d.shard[1] !== 1)) {
+		const [shardId, shardCount] = d.shard ?? [0, 1];
+		if (!Number.isInteger(shardId) || !Number.isInteger(shardCount) || shardId < 0 || shardCount < 1 || shardId >= shardCount) {
 			closeWith(conn, GatewayCloseCodes.InvalidShard, 'Invalid shard.');
 			return;
 		}
+		if (shardCount < minimumShards) {
+			closeWith(conn, GatewayCloseCodes.ShardingRequired, 'Sharding required.');
+			return;
+		}
+		const ownGuilds = guildIds.filter((id) => shardOf(id, shardCount) === shardId);
 		conn.identify = d;
 		conn.sessionId = randomBytes(16).toString('hex');
 		knownSessions.set(conn.sessionId, { seq: 0 });
@@ -187,11 +208,11 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 			v: 10,
 			user_settings: {},
 			user: botUser,
-			guilds: guildIds.map((id) => ({ id, unavailable: true })),
+			guilds: ownGuilds.map((id) => ({ id, unavailable: true })),
 			session_id: conn.sessionId,
 			session_type: 'normal',
 			resume_gateway_url: url,
-			shard: [0, 1],
+			shard: [shardId, shardCount],
 			application: { id: applicationId, flags: 0 },
 			private_channels: [],
 			presences: [],
@@ -201,7 +222,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 			auth: {},
 			_trace: ['["fake-discord-gateway",{"micros":0}]'],
 		});
-		for (const guildId of guildIds) sendDispatch(conn, GatewayDispatchEvents.GuildCreate, guildCreatePayload(guildId, botUser));
+		for (const guildId of ownGuilds) sendDispatch(conn, GatewayDispatchEvents.GuildCreate, guildCreatePayload(guildId, botUser));
 		changed();
 	}
 
@@ -291,12 +312,18 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 		applicationId,
 		botUser,
 		guildIds,
+		recommendedShards,
 		connections,
 		identifies: () => connections.flatMap((conn) => (conn.identify ? [conn.identify] : [])),
 		sessions: () => connections.filter((conn) => conn.sessionId && !conn.closed && sockets.has(conn)),
 		dispatch(t, d) {
-			const open = gateway.sessions();
-			if (open.length === 0) throw new Error(`dispatch ${t}: no gateway session is connected`);
+			// A guild's events go to the shard that has it; the rest (DMs) to shard 0.
+			const guildId = (d as { guild_id?: string } | null)?.guild_id;
+			const open = gateway.sessions().filter((conn) => {
+				const [shardId, shardCount] = conn.identify?.shard ?? [0, 1];
+				return (guildId ? shardOf(guildId, shardCount) : 0) === shardId;
+			});
+			if (open.length === 0) throw new Error(`dispatch ${t}: no gateway session of its shard is connected`);
 			for (const conn of open) sendDispatch(conn, t, d);
 			changed();
 			return open.length;
@@ -348,7 +375,7 @@ export function attachGateway(discord: FakeDiscord, gateway: FakeGateway, token:
 			status: 200,
 			body: {
 				url: gateway.url,
-				shards: 1,
+				shards: gateway.recommendedShards,
 				session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
 			},
 		};

@@ -80,6 +80,11 @@ export interface FakeJob {
 	createdAt: string;
 	updatedAt: string;
 	completedAt: string | null;
+	/** The generate request's text. */
+	text: string;
+	/** Order of events at this fake: when the job was accepted, and when it first reached a final status. */
+	acceptedSeq: number;
+	finalSeq?: number;
 }
 
 export interface WebhookDelivery {
@@ -117,6 +122,11 @@ export interface FakeXtts {
 	 */
 	setStatus(requestId: string, status: XttsStatus, error?: string): Promise<void>;
 	lastJobId(): string | undefined;
+	/**
+	 * The most jobs that were at the API at once (accepted and not yet final), as this fake saw them; with `groupOf`
+	 * (of the job's text), the most of any one group.
+	 */
+	peakAtApi(groupOf?: (text: string) => string): number;
 	/** Resolves on an existing or future matching request; rejects after timeoutMs (default 2000). */
 	waitForRequest(pred: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
 	/** Resolves once every webhook delivery started so far (e.g. by a poll) has finished. */
@@ -179,6 +189,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 
 	const requests: RecordedRequest[] = [];
 	const jobs = new Map<string, FakeJob>();
+	let eventSeq = 0;
 	const faults: Record<Exclude<Route, 'other'>, Fault[]> = { generate: [], status: [], media: [] };
 	const waiters = new Set<{
 		pred: (r: RecordedRequest) => boolean;
@@ -233,6 +244,21 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 			await transition(job, status, error);
 		},
 		lastJobId: () => [...jobs.keys()].at(-1),
+		peakAtApi(groupOf = () => '') {
+			// +1 when accepted, -1 when final: the running count's highest point, per group.
+			const events = [...jobs.values()].flatMap((job) => [
+				{ seq: job.acceptedSeq, delta: 1, group: groupOf(job.text) },
+				...(job.finalSeq === undefined ? [] : [{ seq: job.finalSeq, delta: -1, group: groupOf(job.text) }]),
+			]);
+			const counts = new Map<string, number>();
+			let peak = 0;
+			for (const event of events.sort((a, b) => a.seq - b.seq)) {
+				const count = (counts.get(event.group) ?? 0) + event.delta;
+				counts.set(event.group, count);
+				peak = Math.max(peak, count);
+			}
+			return peak;
+		},
 		waitForRequest(pred, timeoutMs = 2000) {
 			const found = requests.find(pred);
 			if (found) return Promise.resolve(found);
@@ -391,6 +417,8 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 			createdAt: now,
 			updatedAt: now,
 			completedAt: null,
+			text: String(input.text),
+			acceptedSeq: ++eventSeq,
 		});
 		sendJson(res, 202, {
 			request_id: id,
@@ -480,6 +508,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 		job.status = status;
 		job.updatedAt = now;
 		job.completedAt = TERMINAL.has(status) ? now : null;
+		if (TERMINAL.has(status) && job.finalSeq === undefined) job.finalSeq = ++eventSeq;
 		const url = job.webhookUrl;
 		const filter = job.eventsFilter ?? ['*'];
 		if (url === undefined || !(filter.includes('*') || (filter.includes('completed') && TERMINAL.has(status)))) {

@@ -1,4 +1,4 @@
-import { PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
+import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction } from 'discord.js';
 import { t } from '../../i18n/index.js';
 import { JOB_BUTTON_PREFIX, parseJobButtonArgs } from './job-buttons.js';
 import { isUnfinished } from '../../jobs/lifecycle.js';
@@ -28,15 +28,16 @@ async function handleJobButton(interaction: ButtonInteraction, context: HandlerC
 				await replyPrivately(interaction, t(locale, 'button.cancelNotYours'));
 				return;
 			}
-			if (!context.runner.running(job.id)) {
-				// Unfinished but not run by this process: another one sharing the store runs it, or this one has just
-				// started and not picked it up yet. Either way it is not finished.
-				await replyPrivately(interaction, t(locale, isUnfinished(job) ? 'button.notRunningHere' : 'button.alreadyFinished'));
+			if (!isUnfinished(job)) {
+				await replyPrivately(interaction, t(locale, 'button.alreadyFinished'));
 				return;
 			}
 			await interaction.deferUpdate();
-			// The runner edits the message to say it was cancelled.
-			await context.runner.cancel(job.id);
+			// Wherever it runs or waits, the engine stops it and edits the message to say it was cancelled.
+			if ((await context.runner.cancel(job.id)) === 'unknown') {
+				// Unfinished, but no process runs it yet (this one has just started and not picked it up): not finished.
+				await interaction.followUp({ content: t(locale, 'button.notRunningHere'), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+			}
 			return;
 		}
 		case 'delete': {

@@ -1,0 +1,282 @@
+import { setMaxListeners } from 'node:events';
+import { WaitingError, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DEFAULT_LIMITS, type Limits } from '../store/guild-settings.js';
+import type { JobSignals } from '../store/job-signals.js';
+import type { SharedLine } from '../store/shared-line.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { parseStatusBody } from '../xtts/contract.js';
+import { createCloneQueue, type CloneJob } from './bullmq-queue.js';
+import { createAdmissions, RefusedError, type Admission } from './admission.js';
+import type { JobRunner } from './engine.js';
+import { isUnfinished, toCancelled, toWaiting, type JobRecord } from './lifecycle.js';
+import type { JobRecords } from './records.js';
+import { runJob, type RunDeps, type RunEntry } from './run-job.js';
+import { settleCancelled } from './settle.js';
+import { createSharedLineKeeper } from './shared-line-keeper.js';
+import { receiveCallback } from './track.js';
+
+/**
+ * The engine of a deployment whose processes share one Redis. Jobs run on BullMQ: any process picks up any job, a
+ * process that dies (kill -9) has its jobs taken over by another once BullMQ finds them stalled, and one that stops
+ * (SIGTERM) hands its jobs back at once. Every limit is the shared line's (store/shared-line.ts): a job is given
+ * to BullMQ only when its turn has come, so BullMQ's own global concurrency (set to the same MAX_JOBS_IN_FLIGHT) is
+ * a second fence, never the one that decides. A job's progress is its record: a run taking a job over carries on
+ * from its state, so a generate request is never sent twice (one that may have been on the wire fails as
+ * interrupted) and a result is delivered once (the delivery's Discord nonce covers a crash in the middle of it).
+ */
+
+export interface SharedEngineOptions {
+	deps: Omit<RunDeps, 'admissions'>;
+	jobs: JobRecords;
+	logger: Logger;
+	clock: Clock;
+	line: SharedLine;
+	signals: JobSignals;
+	/** For the queue and the line's scripts; `workerConnection` must have maxRetriesPerRequest: null (BullMQ). */
+	connection: Redis;
+	workerConnection: Redis;
+	maxAtApi: number;
+	limitsFor?: (guildId: string | null) => Promise<Limits>;
+	balancePauseMs?: number;
+	/** How long a job's BullMQ lock lasts unrenewed: a killed process's jobs are taken over after about this. */
+	lockMs?: number;
+}
+
+const BALANCE_KEY = 'xtts-bot:pause:balance';
+
+type Entry = RunEntry & { run?: Promise<void> };
+
+export function createSharedEngine(options: SharedEngineOptions): JobRunner {
+	const { jobs, clock, line, signals, connection, maxAtApi } = options;
+	const log = options.logger.child({ component: 'job-engine' });
+	const lockMs = options.lockMs ?? 30_000;
+	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
+	const local = createAdmissions({ clock, balancePauseMs: options.balancePauseMs });
+	// A 402 pauses the whole deployment: the API account is one.
+	const admissions: RunDeps['admissions'] = {
+		get balancePaused() {
+			return local.balancePaused;
+		},
+		balancePauseMs: local.balancePauseMs,
+		pauseForBalance() {
+			local.pauseForBalance();
+			void connection.set(BALANCE_KEY, '1', 'PX', local.balancePauseMs).catch(() => undefined);
+		},
+	};
+	const deps: RunDeps = { ...options.deps, admissions };
+	const queue = createCloneQueue({ connection, logger: log });
+	let worker: Worker | undefined;
+	const entries = new Map<string, Entry>();
+	const shutdown = new AbortController();
+	const hardStop = new AbortController();
+	setMaxListeners(0, shutdown.signal, hardStop.signal);
+
+	const dispatch = (jobIds: readonly string[]) => queue.add(jobIds);
+	const keeper = createSharedLineKeeper({ line, jobs, clock, logger: log, maxAtApi, dispatch, reporter: options.deps.reporter });
+
+	async function release(jobId: string): Promise<void> {
+		const pumped = await line.release(jobId, maxAtApi, clock.now());
+		await dispatch(pumped.started);
+		keeper.wakeFor(pumped.soonestMs);
+	}
+
+	async function processJob(bullJob: CloneJob, token?: string): Promise<void> {
+		const { jobId } = bullJob.data;
+		if (shutdown.signal.aborted && token) {
+			await bullJob.moveToWait(token);
+			throw new WaitingError();
+		}
+		const found = await jobs.get(jobId);
+		if (!found || !isUnfinished(found) || found.state === 'awaiting-consent') {
+			// Finished meanwhile (a duplicate hand-over, or a run that ended just before a crash): its slot frees.
+			await release(jobId);
+			return;
+		}
+		const jobLog = log.child({ jobId, guildId: found.guildId, channelId: found.channelId });
+		// A state past `waiting` means another process had it: a takeover after a crash, or a hand-back.
+		jobLog.info({ state: found.state, takeover: found.state !== 'waiting' && found.state !== 'recorded' }, 'job run started');
+		const entry: Entry = { job: found, inbox: {}, cancel: new AbortController() };
+		entries.set(jobId, entry);
+		try {
+			for (const body of await signals.kept(jobId)) {
+				const status = parseStatusBody(body, '');
+				if (status) receiveCallback(entry.inbox, entry.job, status);
+			}
+			if (await signals.cancelled(jobId)) entry.cancel?.abort(new Error('cancelled by the member'));
+			const save = async <T extends JobRecord>(job: T): Promise<T> => {
+				await jobs.save(job);
+				entry.job = job;
+				return job;
+			};
+			const stillOurs = async () => !token || (await bullJob.extendLock(token, lockMs)) === 1;
+			const run = runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs });
+			entry.run = run.then(() => undefined);
+			const outcome = await run;
+			if (outcome === 'paused') {
+				if (shutdown.signal.aborted && token) {
+					// Handed back at once: another process takes it without waiting for stall detection.
+					await bullJob.moveToWait(token);
+					jobLog.info({ state: entry.job.state }, 'job handed back for another process to take over');
+					throw new WaitingError();
+				}
+				// The lock is another's now: that process runs it and releases its slot.
+				return;
+			}
+			await release(jobId);
+		} finally {
+			entries.delete(jobId);
+		}
+	}
+
+	async function admit(request: { guildId: string | null; requesterId: string }, limits: Limits): Promise<Admission> {
+		if (shutdown.signal.aborted) return { ok: false, reason: 'stopping' };
+		if (local.balancePaused || (await connection.pttl(BALANCE_KEY)) > 0) return { ok: false, reason: 'balance' };
+		const standing = await line.check({ jobId: '', ...request }, limits, maxAtApi, clock.now());
+		return standing.kind === 'full'
+			? { ok: false, reason: standing.reason, limit: standing.reason === 'member-line-full' ? limits.memberWaiting : limits.serverWaiting }
+			: { ok: true };
+	}
+
+	/** Into the shared line (or straight to BullMQ): the record says `waiting` first, whoever starts it. */
+	async function enter(job: JobRecord, limits: Limits, bounded: boolean, startsCooldown: boolean): Promise<void> {
+		const joined = await line.join({ jobId: job.id, requesterId: job.requesterId, guildId: job.guildId }, limits, {
+			maxAtApi,
+			now: clock.now(),
+			bounded,
+			startsCooldown,
+		});
+		if (joined.kind === 'start') return dispatch([job.id]);
+		if (joined.kind === 'already') return;
+		if (joined.kind === 'full') {
+			await jobs.save(toCancelled(job, clock.now())).catch(() => undefined);
+			const limit = joined.reason === 'member-line-full' ? limits.memberWaiting : limits.serverWaiting;
+			throw new RefusedError({ ok: false, reason: joined.reason, limit });
+		}
+		keeper.shown(job, {
+			kind: 'waiting',
+			position: joined.position,
+			reason: joined.reason,
+			...(joined.startsInMs > 0 ? { startsInMs: joined.startsInMs } : {}),
+		});
+		if (joined.reason === 'cooldown') keeper.wakeFor(joined.startsInMs);
+	}
+
+	return {
+		admit,
+
+		async start(recorded, given) {
+			const limits = given ?? (await limitsFor(recorded.guildId));
+			if (given) {
+				const admission = await admit(recorded, limits);
+				if (!admission.ok) throw new RefusedError(admission);
+			}
+			// Recorded as waiting before it joins: another process may start it the moment it is in line.
+			const job = recorded.state === 'recorded' ? toWaiting(recorded, clock.now()) : recorded;
+			await jobs.save(job);
+			if (shutdown.signal.aborted) return;
+			await enter(job, limits, Boolean(given), true);
+		},
+
+		startCooldown(requesterId) {
+			void line.startCooldown(requesterId, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'could not start the cooldown'));
+		},
+
+		async resume() {
+			if (!worker && !shutdown.signal.aborted) {
+				worker = await queue.work(processJob, { concurrency: maxAtApi, lockMs, connection: options.workerConnection });
+				await signals.listen((signal) => {
+					const entry = entries.get(signal.jobId);
+					if (!entry) return;
+					if (signal.kind === 'cancel') entry.cancel?.abort(new Error('cancelled by the member'));
+					else {
+						const status = parseStatusBody(signal.body, '');
+						if (status) receiveCallback(entry.inbox, entry.job, status);
+					}
+				});
+				keeper.start();
+			}
+			return keeper.reconcile({
+				isRunningHere: (jobId) => entries.has(jobId),
+				stateOf: queue.stateOf,
+				retry: queue.retry,
+				enter: async (job) => enter(job, await limitsFor(job.guildId), false, false),
+				stopping: shutdown.signal,
+			});
+		},
+
+		async cancel(jobId) {
+			const entry = entries.get(jobId);
+			if (entry) {
+				entry.cancel?.abort(new Error('cancelled by the member'));
+				await entry.run;
+				return 'cancelled';
+			}
+			const where = await line.leave(jobId);
+			const job = await jobs.get(jobId);
+			if (where === 'left' && job) {
+				// Never sent: it just leaves the line, and nothing is spent.
+				await settleCancelled(job, { reporter: options.deps.reporter, save: (j) => jobs.save(j).then(() => j), clock, log: log.child({ jobId }) });
+				return 'cancelled';
+			}
+			if (!job || !isUnfinished(job)) return 'unknown';
+			// Another process runs it (or will, after a takeover): it stops there and says so in the message.
+			await signals.cancel(jobId);
+			return 'cancelled';
+		},
+
+		running(jobId) {
+			return entries.get(jobId)?.job;
+		},
+
+		async notify(jobId, body) {
+			const status = parseStatusBody(body, '');
+			if (!status) return 'invalid';
+			const entry = entries.get(jobId);
+			if (entry) {
+				receiveCallback(entry.inbox, entry.job, status);
+				return 'taken';
+			}
+			const job = await jobs.get(jobId);
+			if (!job) return 'unknown';
+			// Whichever process runs it gets it; one that takes it over later finds it kept.
+			if (isUnfinished(job)) await signals.forward(jobId, body);
+			return 'taken';
+		},
+
+		async stop(graceMs = 5_000) {
+			shutdown.abort(new Error('shutting down'));
+			local.stop();
+			keeper.stop();
+			// No new job is fetched; the running ones hand themselves back as they stop.
+			await worker?.pause(true);
+			const runs = [...entries.values()].map((entry) => entry.run);
+			let graceTimer: ReturnType<typeof setTimeout> | undefined;
+			const graceOver = new Promise<void>((resolve) => {
+				graceTimer = setTimeout(resolve, graceMs);
+			});
+			await Promise.race([Promise.allSettled(runs), graceOver]);
+			clearTimeout(graceTimer);
+			hardStop.abort(new Error('shutting down'));
+			await worker?.close();
+			await signals.close();
+			await queue.close();
+		},
+
+		get active() {
+			return entries.size;
+		},
+		get atApi() {
+			return entries.size;
+		},
+		get waiting() {
+			return keeper.waiting;
+		},
+		maxAtApi,
+
+		async settled(jobId) {
+			await entries.get(jobId)?.run;
+		},
+	};
+}

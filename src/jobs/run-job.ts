@@ -1,0 +1,118 @@
+import type { Clock } from '../util/clock.js';
+import { linkedSignal } from '../util/abort.js';
+import type { Logger } from '../util/logger.js';
+import type { XttsClient } from '../xtts/client.js';
+import type { JobStatus } from '../xtts/contract.js';
+import type { Admissions } from './admission.js';
+import { JobFailed } from './failure.js';
+import { finish } from './finish.js';
+import type { JobRecord } from './lifecycle.js';
+import type { JobReporter } from './ports.js';
+import type { AudioPreparer } from './prepare-audio.js';
+import { settleCancelled, settleFailure } from './settle.js';
+import { submit } from './submit.js';
+import { track, type Inbox } from './track.js';
+
+/**
+ * One run of one job, whichever engine gives it its turn: submit → track (polls, or callbacks) → finish, and the
+ * endings (cancelled, failed, undeliverable). The embedded engine (jobs/runner.ts) and the shared one
+ * (jobs/bullmq-engine.ts) differ only in how a job gets here and what happens to it after a shutdown.
+ */
+
+/** What every run of an engine shares. */
+export interface RunDeps {
+	xtts: XttsClient;
+	reporter: JobReporter;
+	audio: AudioPreparer;
+	clock: Clock;
+	admissions: Pick<Admissions, 'balancePaused' | 'pauseForBalance' | 'balancePauseMs'>;
+	pollIntervalMs: number;
+	jobTimeoutMs: number;
+	/** When set, jobs are submitted with a callback URL and polled only slowly, as a safety net. */
+	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number } | undefined;
+}
+
+/** One job being run by this process. */
+export interface RunEntry {
+	/** The live record, replaced on every save. */
+	job: JobRecord;
+	/** The member's Cancel; set once the job runs (a job in line just leaves it). */
+	cancel?: AbortController;
+	inbox: Inbox;
+}
+
+export interface RunControl {
+	entry: RunEntry;
+	/** Writes a move and makes it the entry's live record. */
+	save<T extends JobRecord>(job: T): Promise<T>;
+	log: Logger;
+	/** Stopping: a job not sent yet stays as it is, one at the API is left to the next start. */
+	shutdown: AbortSignal;
+	/** Aborts even a generate request on the wire, once shutdown's grace is over. */
+	hardStop: AbortSignal;
+	/**
+	 * Asked before each step that costs or shows something (a generate request, the delivery): false when the job
+	 * is no longer this process's to run (a shared engine's lock was lost). The run then stops without a word.
+	 */
+	stillOurs?: () => Promise<boolean>;
+}
+
+/** 'paused': stopped for a shutdown (or a lost lock), to be taken up again; 'ended': it has its final state. */
+export type RunOutcome = 'ended' | 'paused';
+
+class NotOurs extends Error {
+	override name = 'NotOurs';
+}
+
+export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOutcome> {
+	const { entry, shutdown, save } = control;
+	let job = entry.job;
+	// An engine may hand one in, so that a Cancel arriving before the run starts is not lost.
+	const cancel = entry.cancel ?? new AbortController();
+	entry.cancel = cancel;
+	const linked = linkedSignal(shutdown, cancel.signal);
+	const { signal } = linked;
+	const context = { xtts: deps.xtts, clock: deps.clock, reporter: deps.reporter, save, log: control.log };
+	const ensureOurs = async () => {
+		if (control.stillOurs && !(await control.stillOurs())) throw new NotOurs('the job is no longer this process’s');
+	};
+	try {
+		// Stopped while the generate request was in flight: it may have been charged. Never sent again.
+		if (job.state === 'submitting') throw new JobFailed({ kind: 'interrupted' });
+		let final: JobStatus | undefined;
+		for (;;) {
+			if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') {
+				if (cancel.signal.aborted) throw cancel.signal.reason;
+				// Stopping: a job not sent yet stays as it is, to be sent by the next start.
+				if (shutdown.aborted) throw shutdown.reason;
+				await ensureOurs();
+				const webhookUrl = deps.webhook?.urlFor(job.id);
+				job = await submit(job, { ...context, admissions: deps.admissions, webhookUrl, hardStop: control.hardStop, memberCancel: cancel.signal });
+			}
+			if (shutdown.aborted) throw shutdown.reason;
+			if (cancel.signal.aborted) throw cancel.signal.reason;
+			if (job.state !== 'submitted') break;
+			const intervalMs = deps.webhook ? deps.webhook.safetyPollIntervalMs : deps.pollIntervalMs;
+			({ job, final } = await track(job, { ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs }, signal));
+		}
+		if (job.state === 'completed') {
+			await ensureOurs();
+			job = await finish(job, final, { ...context, audio: deps.audio }, signal);
+		}
+		return 'ended';
+	} catch (error) {
+		if (error instanceof NotOurs) {
+			control.log.warn({ state: entry.job.state }, 'job taken over by another process; this run stops');
+			return 'paused';
+		}
+		if (shutdown.aborted) {
+			control.log.info({ state: entry.job.state }, 'job paused for shutdown; it resumes on the next start');
+			return 'paused';
+		}
+		if (cancel.signal.aborted) await settleCancelled(entry.job, context);
+		else await settleFailure(entry.job, error, context);
+		return 'ended';
+	} finally {
+		linked.dispose();
+	}
+}
