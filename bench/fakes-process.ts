@@ -118,6 +118,7 @@ function counts(): Counts {
 		status: xtts.statusRequests().length,
 		media: xtts.mediaRequests().length,
 		webhooks: xtts.webhookDeliveries.length,
+		peakAtApi: xtts.peakAtApi(),
 	};
 }
 

@@ -32,6 +32,8 @@ export interface Counts {
 	status: number;
 	media: number;
 	webhooks: number;
+	/** The most jobs that were at the API at once (accepted, not yet final). */
+	peakAtApi: number;
 }
 
 export type FakesMessage =

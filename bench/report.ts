@@ -24,7 +24,7 @@ const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
 export function rows(results: ScenarioResults): Row[] {
 	const out: Row[] = [];
-	const { ack, delivery, cost, inflight, throughput } = results;
+	const { ack, delivery, cost, inflight, throughput, scaleout } = results;
 	if (ack) {
 		const largest = Math.max(...ack.sizes.map((size) => size.simultaneous));
 		for (const size of ack.sizes) {
@@ -110,6 +110,35 @@ export function rows(results: ScenarioResults): Row[] {
 			figure: `memory held per concurrent delivery of a ${mb(memory.outputBytes)} output (${memory.deliveries} at once): heap + buffers / RSS`,
 			measured: `${mb(memory.heapAndBuffersPerDelivery)} / ${mb(memory.rssPerDelivery)}`,
 			target: '—',
+		});
+	}
+	if (scaleout?.skipped) out.push({ scenario: 'Scale-out (Redis)', figure: `skipped: ${scaleout.skipped}`, measured: '—', target: '' });
+	for (const run of scaleout?.runs ?? []) {
+		const label = `Scale-out (Redis), ${run.processes} process${run.processes > 1 ? 'es' : ''}`;
+		out.push({
+			scenario: label,
+			figure: `jobs/s end to end, instant API, ${run.jobs} jobs at once (${run.lost} lost${run.processes > 1 ? `; ${run.ranElsewhere} run by the second process` : ''})`,
+			measured: run.jobsPerSecond.toFixed(1),
+			target: '',
+			ok: run.lost === 0,
+		});
+		out.push({
+			scenario: label,
+			figure: `most jobs at the API at once, as the XTTS fake counts them (MAX_JOBS_IN_FLIGHT ${run.maxAtApi})`,
+			measured: String(run.peakAtApi),
+			target: `≤ ${run.maxAtApi}`,
+			ok: run.peakAtApi <= run.maxAtApi,
+		});
+		out.push({ scenario: label, figure: 'Redis commands per job (INFO stats, every process)', measured: run.redisCommandsPerJob.toFixed(0), target: '' });
+	}
+	if (scaleout?.takeover) {
+		const { takeover } = scaleout;
+		out.push({
+			scenario: 'Scale-out (Redis), takeover',
+			figure: `kill -9 of a process holding ${takeover.jobsOfKilled} job(s) → delivered by the other (JOB_LOCK_MS ${takeover.lockMs}; ${takeover.lost} lost)`,
+			measured: ms(takeover.killedToDeliveredMs),
+			target: `≤ ${ms(2 * takeover.lockMs + 5_000)}`,
+			ok: takeover.lost === 0 && takeover.killedToDeliveredMs <= 2 * takeover.lockMs + 5_000,
 		});
 	}
 	return out;

@@ -1,4 +1,5 @@
 import { sparePort } from '../test/helpers/redis.js';
+import { scaleOutScenario, type ScaleOutResult } from './scale-out.js';
 import { instantClock, isSettled, isSubmitted, startRig, type RigOptions, type Trace } from './rig.js';
 import { collectGarbage, lostOf, sleep, startMonitor, summarize, type Summary } from './stats.js';
 
@@ -29,6 +30,10 @@ export interface BenchOptions {
 	/** Concurrent deliveries of a large output, to measure the memory each one holds. */
 	bigDeliveries: number;
 	bigBytes: number;
+	/** The scale-out scenario: jobs per run, MAX_JOBS_IN_FLIGHT, and JOB_LOCK_MS for the takeover. */
+	scaleOutJobs: number;
+	scaleOutMaxAtApi: number;
+	scaleOutLockMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -50,6 +55,9 @@ export const DEFAULTS: BenchOptions = {
 	throughputJobs: 1_000,
 	bigDeliveries: 16,
 	bigBytes: 8 * MiB,
+	scaleOutJobs: 300,
+	scaleOutMaxAtApi: 20,
+	scaleOutLockMs: 30_000,
 };
 
 /** Toy sizes, for `npm run bench -- --smoke` (the test suite's run): every figure is produced in seconds. */
@@ -70,6 +78,9 @@ export const SMOKE: BenchOptions = {
 	throughputJobs: 3,
 	bigDeliveries: 2,
 	bigBytes: 256 * 1024,
+	scaleOutJobs: 6,
+	scaleOutMaxAtApi: 4,
+	scaleOutLockMs: 2_000,
 };
 
 async function withRig<T>(options: RigOptions, run: (rig: Awaited<ReturnType<typeof startRig>>) => Promise<T>): Promise<T & { botWarnings: number }> {
@@ -349,7 +360,15 @@ export const SCENARIOS = {
 	cost: costScenario,
 	inflight: inflightScenario,
 	throughput: throughputScenario,
+	scaleout: (o: BenchOptions) => scaleOutScenario({ scaleOutJobs: o.scaleOutJobs, maxAtApi: o.scaleOutMaxAtApi, lockMs: o.scaleOutLockMs }),
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
-export type ScenarioResults = { ack?: AckResult; delivery?: DeliveryResult; cost?: CostResult; inflight?: InflightResult; throughput?: ThroughputResult };
+export type ScenarioResults = {
+	ack?: AckResult;
+	delivery?: DeliveryResult;
+	cost?: CostResult;
+	inflight?: InflightResult;
+	throughput?: ThroughputResult;
+	scaleout?: ScaleOutResult;
+};

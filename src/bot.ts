@@ -233,8 +233,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			if (adoptTimer) clearInterval(adoptTimer);
 			consent.stop();
 			await runner.stop(options.stopGraceMs);
-			await engine.close();
+			// Callbacks arriving until now are passed on over Redis: the receiver closes before the engine's connections.
 			await httpServer?.close();
+			await engine.close();
 			await client.destroy();
 			interactionRest.clearHashSweeper();
 			interactionRest.clearHandlerSweeper();

@@ -37,7 +37,17 @@ const finite = (value: number) => expect(Number.isFinite(value), `${value} is a 
 describe('npm run bench -- --smoke', () => {
 	it('prints the table with every figure and writes it to results.json', () => {
 		const figures = results.rows.map((row) => `${row.scenario}: ${row.figure.split(' (')[0]}`);
-		for (const wanted of ['Acknowledgement', 'Delivery, webhook mode', 'Delivery, polling mode', 'API cost', '3 jobs in flight', 'Throughput']) {
+		for (const wanted of [
+			'Acknowledgement',
+			'Delivery, webhook mode',
+			'Delivery, polling mode',
+			'API cost',
+			'3 jobs in flight',
+			'Throughput',
+			'Scale-out (Redis), 1 process',
+			'Scale-out (Redis), 2 processes',
+			'Scale-out (Redis), takeover',
+		]) {
 			expect(
 				figures.some((figure) => figure.startsWith(wanted)),
 				`${wanted} in ${figures.join(' | ')}`,

@@ -30,8 +30,8 @@ export interface LineStanding {
 
 export interface Admissions {
 	check(limits: Limits, standing: LineStanding): Admission;
-	/** After a 402, new jobs are refused for a while without asking the API. */
-	pauseForBalance(): void;
+	/** After a 402, new jobs are refused for a while (`ms`, by default balancePauseMs) without asking the API. */
+	pauseForBalance(ms?: number): void;
 	readonly balancePaused: boolean;
 	readonly balancePauseMs: number;
 	/** Stopping: every request is refused. */
@@ -51,8 +51,8 @@ export function createAdmissions({ clock, balancePauseMs = 10 * 60 * 1000 }: { c
 			if (waiting.server >= limits.serverWaiting) return { ok: false, reason: 'server-line-full', limit: limits.serverWaiting };
 			return { ok: true };
 		},
-		pauseForBalance() {
-			balancePausedUntil = clock.now() + balancePauseMs;
+		pauseForBalance(ms = balancePauseMs) {
+			balancePausedUntil = Math.max(balancePausedUntil, clock.now() + ms);
 		},
 		get balancePaused() {
 			return clock.now() < balancePausedUntil;

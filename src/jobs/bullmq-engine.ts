@@ -8,12 +8,12 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { parseStatusBody } from '../xtts/contract.js';
 import { createCloneQueue, type CloneJob } from './bullmq-queue.js';
-import { createAdmissions, RefusedError, type Admission } from './admission.js';
+import { RefusedError, type Admission } from './admission.js';
+import { createSharedBalance } from './shared-balance.js';
 import type { JobRunner } from './engine.js';
 import { isUnfinished, toCancelled, toWaiting, type JobRecord } from './lifecycle.js';
 import type { JobRecords } from './records.js';
-import { runJob, type RunDeps, type RunEntry } from './run-job.js';
-import { settleCancelled } from './settle.js';
+import { NotOurs, runJob, type RunDeps, type RunEntry } from './run-job.js';
 import { createSharedLineKeeper } from './shared-line-keeper.js';
 import { receiveCallback } from './track.js';
 
@@ -44,27 +44,14 @@ export interface SharedEngineOptions {
 	lockMs?: number;
 }
 
-const BALANCE_KEY = 'xtts-bot:pause:balance';
-
-type Entry = RunEntry & { run?: Promise<void> };
+type Entry = RunEntry & { run?: Promise<void>; bullId?: string; lockLost?: boolean };
 
 export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 	const { jobs, clock, line, signals, connection, maxAtApi } = options;
 	const log = options.logger.child({ component: 'job-engine' });
 	const lockMs = options.lockMs ?? 30_000;
 	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
-	const local = createAdmissions({ clock, balancePauseMs: options.balancePauseMs });
-	// A 402 pauses the whole deployment: the API account is one.
-	const admissions: RunDeps['admissions'] = {
-		get balancePaused() {
-			return local.balancePaused;
-		},
-		balancePauseMs: local.balancePauseMs,
-		pauseForBalance() {
-			local.pauseForBalance();
-			void connection.set(BALANCE_KEY, '1', 'PX', local.balancePauseMs).catch(() => undefined);
-		},
-	};
+	const admissions = createSharedBalance({ redis: connection, clock, balancePauseMs: options.balancePauseMs });
 	const deps: RunDeps = { ...options.deps, admissions };
 	const queue = createCloneQueue({ connection, logger: log });
 	let worker: Worker | undefined;
@@ -84,6 +71,8 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 	async function processJob(bullJob: CloneJob, token?: string): Promise<void> {
 		const { jobId } = bullJob.data;
+		// Already running here (its lock lapsed while this process was too busy to renew it): that run goes on.
+		if (entries.has(jobId)) return;
 		if (shutdown.signal.aborted && token) {
 			await bullJob.moveToWait(token);
 			throw new WaitingError();
@@ -97,7 +86,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 		const jobLog = log.child({ jobId, guildId: found.guildId, channelId: found.channelId });
 		// A state past `waiting` means another process had it: a takeover after a crash, or a hand-back.
 		jobLog.info({ state: found.state, takeover: found.state !== 'waiting' && found.state !== 'recorded' }, 'job run started');
-		const entry: Entry = { job: found, inbox: {}, cancel: new AbortController() };
+		const entry: Entry = { job: found, inbox: {}, cancel: new AbortController(), bullId: bullJob.id ?? '' };
 		entries.set(jobId, entry);
 		try {
 			for (const body of await signals.kept(jobId)) {
@@ -105,12 +94,17 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				if (status) receiveCallback(entry.inbox, entry.job, status);
 			}
 			if (await signals.cancelled(jobId)) entry.cancel?.abort(new Error('cancelled by the member'));
+			// Another process got a 402: this one doesn't send either, until the pause is over.
+			await admissions.pausedAnywhere();
+			// Every write first makes sure the job is still this process's (its lock, renewed on the way): a run that lost
+			// it (Redis unreachable for longer than the lock) must not overwrite what the new owner records.
+			const stillOurs = async () => !entry.lockLost && (!token || (await bullJob.extendLock(token, lockMs)) === 1);
 			const save = async <T extends JobRecord>(job: T): Promise<T> => {
+				if (!(await stillOurs())) throw new NotOurs('the job is no longer this process’s');
 				await jobs.save(job);
 				entry.job = job;
 				return job;
 			};
-			const stillOurs = async () => !token || (await bullJob.extendLock(token, lockMs)) === 1;
 			const run = runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs });
 			entry.run = run.then(() => undefined);
 			const outcome = await run;
@@ -124,7 +118,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				// The lock is another's now: that process runs it and releases its slot.
 				return;
 			}
-			await release(jobId);
+			if (await stillOurs()) await release(jobId);
 		} finally {
 			entries.delete(jobId);
 		}
@@ -132,7 +126,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 	async function admit(request: { guildId: string | null; requesterId: string }, limits: Limits): Promise<Admission> {
 		if (shutdown.signal.aborted) return { ok: false, reason: 'stopping' };
-		if (local.balancePaused || (await connection.pttl(BALANCE_KEY)) > 0) return { ok: false, reason: 'balance' };
+		if (await admissions.pausedAnywhere()) return { ok: false, reason: 'balance' };
 		const standing = await line.check({ jobId: '', ...request }, limits, maxAtApi, clock.now());
 		return standing.kind === 'full'
 			? { ok: false, reason: standing.reason, limit: standing.reason === 'member-line-full' ? limits.memberWaiting : limits.serverWaiting }
@@ -176,7 +170,13 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			const job = recorded.state === 'recorded' ? toWaiting(recorded, clock.now()) : recorded;
 			await jobs.save(job);
 			if (shutdown.signal.aborted) return;
-			await enter(job, limits, Boolean(given), true);
+			try {
+				await enter(job, limits, Boolean(given), true);
+			} catch (error) {
+				// Not in line (Redis failed us): the member is told it failed, so it must never run later either.
+				if (!(error instanceof RefusedError)) await jobs.save(toCancelled(job, clock.now())).catch(() => undefined);
+				throw error;
+			}
 		},
 
 		startCooldown(requesterId) {
@@ -186,6 +186,9 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 		async resume() {
 			if (!worker && !shutdown.signal.aborted) {
 				worker = await queue.work(processJob, { concurrency: maxAtApi, lockMs, connection: options.workerConnection });
+				worker.on('lockRenewalFailed', (bullIds) => {
+					for (const entry of entries.values()) if (entry.bullId && bullIds.includes(entry.bullId)) entry.lockLost = true;
+				});
 				await signals.listen((signal) => {
 					const entry = entries.get(signal.jobId);
 					if (!entry) return;
@@ -213,16 +216,19 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				await entry.run;
 				return 'cancelled';
 			}
-			const where = await line.leave(jobId);
 			const job = await jobs.get(jobId);
-			if (where === 'left' && job) {
-				// Never sent: it just leaves the line, and nothing is spent.
-				await settleCancelled(job, { reporter: options.deps.reporter, save: (j) => jobs.save(j).then(() => j), clock, log: log.child({ jobId }) });
-				return 'cancelled';
-			}
 			if (!job || !isUnfinished(job)) return 'unknown';
-			// Another process runs it (or will, after a takeover): it stops there and says so in the message.
+			// Recorded first, for every process: one that runs it stops (and says so in the message), one that takes it
+			// over or out of line later finds it cancelled.
 			await signals.cancel(jobId);
+			if ((await line.leave(jobId)) === 'left') {
+				// Never sent: it just leaves the line, and nothing is spent. Saved before shown, so that no process can
+				// take the record for a job still waiting meanwhile.
+				const cancelled = toCancelled(job, clock.now());
+				await jobs.save(cancelled);
+				log.info({ jobId, state: job.state }, 'job cancelled by the member');
+				await options.deps.reporter.cancelled(cancelled).catch((error: unknown) => log.warn({ err: error, jobId }, 'could not show the cancellation'));
+			}
 			return 'cancelled';
 		},
 
@@ -247,7 +253,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 		async stop(graceMs = 5_000) {
 			shutdown.abort(new Error('shutting down'));
-			local.stop();
+			admissions.stop();
 			keeper.stop();
 			// No new job is fetched; the running ones hand themselves back as they stop.
 			await worker?.pause(true);

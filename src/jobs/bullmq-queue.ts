@@ -58,7 +58,8 @@ export function createCloneQueue({ connection, logger }: { connection: Redis; lo
 				prefix: QUEUE_PREFIX,
 				concurrency,
 				lockDuration: lockMs,
-				stalledInterval: Math.min(lockMs, 30_000),
+				// Every process looks for stalled jobs this often: a dead process's jobs are taken over within 1.5 × the lock.
+				stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
 				// A job is a record that a run carries on from: taking it over again is safe, so stalls don't fail it.
 				maxStalledCount: 10,
 			});

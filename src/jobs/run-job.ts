@@ -60,7 +60,8 @@ export interface RunControl {
 /** 'paused': stopped for a shutdown (or a lost lock), to be taken up again; 'ended': it has its final state. */
 export type RunOutcome = 'ended' | 'paused';
 
-class NotOurs extends Error {
+/** Thrown (by an engine's save, or here) when the job is no longer this process's to run. */
+export class NotOurs extends Error {
 	override name = 'NotOurs';
 }
 
@@ -107,6 +108,16 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 		}
 		if (shutdown.aborted) {
 			control.log.info({ state: entry.job.state }, 'job paused for shutdown; it resumes on the next start');
+			return 'paused';
+		}
+		// An ending is shown to the member and recorded: only by the process whose job it still is.
+		if (
+			!(await ensureOurs().then(
+				() => true,
+				() => false,
+			))
+		) {
+			control.log.warn({ state: entry.job.state }, 'job taken over by another process; this run stops');
 			return 'paused';
 		}
 		if (cancel.signal.aborted) await settleCancelled(entry.job, context);

@@ -152,7 +152,7 @@ export function createSharedLineKeeper(options: {
 				if (context.stopping.aborted) break;
 				if (running.has(listed.id) || context.isRunningHere(listed.id) || now - listed.updatedAt < ORPHAN_AFTER_MS) continue;
 				const job = await jobs.get(listed.id);
-				if (!job || !isUnfinished(job) || job.state === 'awaiting-consent' || (await line.has(job.id))) continue;
+				if (!job || !isUnfinished(job) || job.state === 'awaiting-consent' || now - job.updatedAt < ORPHAN_AFTER_MS || (await line.has(job.id))) continue;
 				adopted++;
 				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await context.enter(job);
 				else if (await line.force({ jobId: job.id, requesterId: job.requesterId, guildId: job.guildId }, now)) await dispatch([job.id]);

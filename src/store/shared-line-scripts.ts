@@ -48,18 +48,26 @@ local function pump(now, maxAtApi)
     if redis.call('HLEN', P..'run') >= maxAtApi then break end
     local picked = nil
     local soonest = -1
+    local full = false
+    -- Bounded work per call: a pump runs on every release, in every process.
+    local budget = 5000
     for _, server in ipairs(redis.call('LRANGE', P..'servers', 0, -1)) do
       for _, id in ipairs(redis.call('LRANGE', P..'wait:'..server, 0, 999)) do
+        budget = budget - 1
         local e = entryOf(id)
         if e then
           local reason, left = held(e, now, maxAtApi)
           if not reason then picked = e break end
           if reason == 'cooldown' and (soonest < 0 or left < soonest) then soonest = left end
+          -- The server's cap holds back the rest of its line too; the global cap holds back everyone.
+          if reason == 'server' then break end
+          if reason == 'capacity' then full = true break end
         else
           redis.call('LREM', P..'wait:'..server, 1, id)
         end
+        if budget <= 0 then break end
       end
-      if picked then break end
+      if picked or full or budget <= 0 then break end
     end
     if not picked then result[1] = soonest break end
     removeWaiting(picked)
