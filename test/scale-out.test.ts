@@ -3,7 +3,7 @@
  * loopback XTTS: jobs run on BullMQ, so any process finishes any job; the limits hold for the deployment as the
  * XTTS fake counts them; kill -9 and SIGTERM lose nothing and send nothing twice; the gateway is split by shard.
  */
-import { ApplicationCommandOptionType, GatewayDispatchEvents, InteractionResponseType } from 'discord.js';
+import { ApplicationCommandOptionType, ComponentType, GatewayDispatchEvents, InteractionResponseType, InteractionType, type APIInteraction } from 'discord.js';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createSettingsService } from '../src/store/settings.js';
 import { createStores } from '../src/store/stores.js';
@@ -182,6 +182,96 @@ describe.skipIf(!redisAvailable())('several bot processes on one Redis', () => {
 		expect(bots.filter((bot) => runsOf(bot).length > 0).length).toBeGreaterThanOrEqual(2);
 		expect(last.logs.filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
 		expect((await stop(last)).code).toBe(0);
+	});
+
+	it('as the README says: two processes, 50 members of one server at once, one process killed half way, Again during the cooldown', {
+		timeout: 180_000,
+	}, async () => {
+		const server = guildOn(320_000_000_000n);
+		expect(shardOf(server, 2)).toBe(0);
+		const world = await startWorld({ guildIds: [server], recommendedShards: 2 });
+		const storeUrl = `${redis.url}/${db++}`;
+		const stores = await createStores(storeUrl, silentLogger);
+		// A short cooldown, so that Again during it is seen to wait it out; the default server cap (5).
+		await createSettingsService({ store: stores.settings, exclusive: false }).setLimits(server, { cooldownSeconds: 20 }, '1');
+		await stores.close();
+		const env = (shard: number) => ({ ...world.env, STORE_URL: storeUrl, SHARD_COUNT: '2', SHARD_IDS: String(shard), JOB_LOCK_MS: '2000' });
+		const bots = [startBot(env(0)), startBot(env(1))] as const;
+		await Promise.all(bots.map((bot) => ready(bot)));
+
+		world.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
+		const members = Array.from({ length: 50 }, (_, index) => String(1_190_000_000_000_001_000n + BigInt(index)));
+		const requests = members.map((userId, index) => cloneInteraction(world, { guildId: server, userId, text: `line ${index}` }));
+		// Every reply shows its place in line (or that it is at the voice service already).
+		for (const payload of requests) await expect.poll(() => editsOf(world, payload.token).length, { timeout: 30_000 }).toBeGreaterThan(0);
+		const firsts = requests.map((payload) => contentOf(editsOf(world, payload.token)[0]));
+		expect(firsts.filter((content) => /Waiting in line\*\* — position \d+/.test(content)).length).toBeGreaterThanOrEqual(40);
+		expect(
+			firsts.every((content) => /Waiting in line|Queued|Processing|Sending/.test(content)),
+			firsts.join('\n'),
+		).toBe(true);
+
+		// Half way, the process running jobs (not the one receiving the server's commands) is killed.
+		const delivered = () => world.discord.requests.filter(isUpload).length;
+		await expect.poll(delivered, { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(25);
+		// Jobs from now on stay QUEUED until released: when the server's 5 slots hold such jobs, all polled, no
+		// generate request is on the wire at the kill (one would fail as interrupted, never be sent again).
+		const pinnedFrom = world.xtts.jobs.size;
+		world.xtts.nextJob = { script: ['QUEUED'] };
+		const pinned = () => [...world.xtts.jobs.values()].slice(pinnedFrom);
+		const [receiver, worker] = bots;
+		const heldBy = (bot: BotProcess) => runsOf(bot).filter((jobId) => !deliveredBy(bot).includes(jobId));
+		const settled = async (count: number) =>
+			expect
+				.poll(() => pinned().filter((job) => job.status === 'QUEUED').length === 5 && pinned().length === count && pinned().every((job) => job.polls > 0), {
+					timeout: 30_000,
+				})
+				.toBe(true);
+		await settled(5);
+		// BullMQ gives each job to whichever process asks first: until the one to be killed holds some, one more goes.
+		for (let released = 0; released < 15 && heldBy(worker).length === 0; released++) {
+			await world.xtts.setStatus(pinned().find((job) => job.status === 'QUEUED')!.id, 'COMPLETED');
+			await settled(6 + released);
+		}
+		const heldAtKill = heldBy(worker);
+		expect(heldAtKill.length).toBeGreaterThan(0);
+		worker.child.kill('SIGKILL');
+		await worker.exited;
+		world.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
+		for (const job of pinned()) await world.xtts.setStatus(job.id, 'COMPLETED');
+		await expect.poll(delivered, { timeout: 120_000, interval: 200 }).toBe(50);
+		for (const payload of requests)
+			expect(world.discord.requests.filter((request) => isUpload(request) && request.path.includes(payload.token))).toHaveLength(1);
+		// Sent once each (a job whose generate request was on the wire at the kill would fail instead: none was), and
+		// never more at the API than the server's cap.
+		expect(world.xtts.generateRequests()).toHaveLength(50);
+		expect(world.xtts.peakAtApi()).toBeLessThanOrEqual(5);
+		for (const jobId of heldAtKill) expect(receiver.logs.some((line) => line.msg === 'job run started' && line.jobId === jobId && line.takeover)).toBe(true);
+
+		// A member presses Again right after their result: it waits out the cooldown and comes by itself.
+		// The member served last: their cooldown (counted from their job's start) is still running.
+		const lastUpload = world.discord.requests.filter(isUpload).at(-1)!;
+		const lastIndex = requests.findIndex((payload) => lastUpload.path.includes(payload.token));
+		const last = requests[lastIndex]!;
+		const result = world.discord.requests.filter((request) => isUpload(request) && request.path.includes(last.token)).at(-1)!;
+		const components = (result.json as { components?: Array<{ components?: Array<{ custom_id?: string }> }> }).components ?? [];
+		const againId = components.flatMap((row) => row.components ?? []).find((button) => button.custom_id?.startsWith('job:again:'))?.custom_id;
+		expect(againId).toBeDefined();
+		const base = chatInputPayload({ commandName: 'unused', guildId: server, user: { id: members[lastIndex]! } }) as unknown as Record<string, unknown>;
+		const click = {
+			...base,
+			type: InteractionType.MessageComponent,
+			data: { custom_id: againId, component_type: ComponentType.Button },
+			message: { id: snowflake(), channel_id: String(base.channel_id), content: contentOf(result), components, attachments: [], embeds: [] },
+		} as unknown as APIInteraction & { id: string; token: string };
+		world.discord.registerInteraction(click as never);
+		world.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, click);
+		await expect.poll(() => editsOf(world, click.token).some((request) => contentOf(request).includes('after your cooldown')), { timeout: 20_000 }).toBe(true);
+		await expect
+			.poll(() => world.discord.requests.filter((request) => isUpload(request) && request.path.includes(click.token)).length, { timeout: 45_000 })
+			.toBe(1);
+		expect(world.xtts.generateRequests()).toHaveLength(51);
+		expect((await stop(receiver)).code).toBe(0);
 	});
 
 	it('sharding: with SHARD_COUNT=2 each process gets only its servers’ interactions, and a job one took is finished by the other after a kill -9', {
