@@ -5,7 +5,7 @@ import { createJobRecords as createJobStore } from '../src/jobs/records.js';
 import { callbackToken } from '../src/server/http-server.js';
 import { chatInputPayload, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, injectInteraction, snowflake } from './fakes/discord-api.js';
 import { makeWav } from './fakes/xtts-api.js';
-import { contentOf, startHarness, virtualClock, type Harness, type InjectedInteraction } from './helpers/harness.js';
+import { contentOf, startHarness, virtualClock, XTTS_KEY, type Harness, type InjectedInteraction } from './helpers/harness.js';
 import { redisAvailable, sparePort, startRedis, startStallingProxy, type RedisServer } from './helpers/redis.js';
 import { expectMarkedCopy } from './helpers/audio.js';
 
@@ -148,6 +148,28 @@ describe.skipIf(!redisAvailable())('several processes sharing Redis', () => {
 			h = undefined as unknown as Harness;
 			await proxy.close();
 		}
+	});
+
+	it('an XTTS callback arriving at the process that does not run the job reaches the one that does', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ clock, storeUrl: `${redis.url}/12` });
+		h.xtts.nextJob = { script: ['QUEUED'] };
+		const run = h.clone({ file: wav() });
+		await run.edit((content) => content.includes('**Queued**'));
+		const requestId = h.xtts.lastJobId()!;
+		const jobId = (await jobRecord('submitted'))!.id;
+		const other = await h.another();
+		expect(other.runner.running(jobId)).toBeUndefined();
+		// The API finishes; its callback (the status body it documents) lands on the other process.
+		await h.xtts.setStatus(requestId, 'COMPLETED');
+		const polled = h.xtts.statusRequests(requestId).length;
+		const body = await (await fetch(`${h.xtts.origin}/v2/requests/status/${requestId}`, { headers: { 'Ocp-Apim-Subscription-Key': XTTS_KEY } })).json();
+		expect(await other.runner.notify(jobId, body)).toBe('taken');
+		// Delivered by the process running it, woken by the callback: no clock moved, no poll asked.
+		await run.edit(isFinal);
+		expect(finalUploads()).toHaveLength(1);
+		expect(h.xtts.statusRequests(requestId)).toHaveLength(polled + 1);
+		expect(other.runner.running(jobId)).toBeUndefined();
 	});
 
 	it('Cancel pressed on the process that does not run the job stops it where it runs, and its message says so', async () => {
