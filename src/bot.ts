@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Events, type Client } from 'discord.js';
+import { Events, RESTEvents, type Client } from 'discord.js';
 import { detectFfmpeg } from './audio/ffmpeg.js';
 import type { Config } from './config.js';
 import { createDiscordClient, interactionRestFor } from './discord/client.js';
@@ -27,6 +27,8 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createHttpAgent } from './util/http.js';
 import type { Logger } from './util/logger.js';
 import { createXttsClient } from './xtts/client.js';
+import { completedAtOf } from './xtts/contract.js';
+import { createMetrics } from './util/metrics.js';
 
 /**
  * The composition root: config → stores → XTTS client → job runner → Discord client and router. Everything is
@@ -72,7 +74,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const interactionRest = interactionRestFor(client);
 	const stores = options.stores ?? (await createStores(config.storeUrl, logger));
 
+	const metrics = createMetrics();
 	const xtts = createXttsClient({
+		observe: metrics.api,
+		onCompletion: metrics.completion,
 		apiUrl: config.xtts.apiUrl,
 		apiKey: config.xtts.apiKey,
 		dispatcher: agent,
@@ -89,7 +94,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	);
 	const publicUrl = config.webhook?.publicUrl ?? '';
 	const webhookSecret = config.webhook ? (config.webhook.secret ?? (await storedWebhookSecret(stores))) : undefined;
-	const jobStore = createJobRecords(stores);
+	const jobStore = createJobRecords(stores, { onSaved: (job) => metrics.recorded(job, clock.now()) });
 	const delivery = createDelivery({ rest: client.rest, interactionRest, logger, now: clock.now });
 	const channelMessages = createChannelMessages(client.rest);
 	const audit = createAuditLog({ store: stores.meta, retentionDays: config.auditRetentionDays, now: clock.now });
@@ -129,6 +134,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		},
 	});
 	const { runner } = engine;
+	metrics.live(() => ({ waiting: runner.waiting, atApi: runner.atApi, maxAtApi: runner.maxAtApi, balancePaused: runner.balancePaused }));
+	for (const rest of [client.rest, interactionRest]) {
+		rest.on(RESTEvents.Response, (_request, response) => {
+			if (response.status >= 400) metrics.discordError(response.status);
+		});
+	}
 	let httpServer: WebhookServer | undefined;
 	let adoptTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -204,12 +215,24 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 					host: config.webhook.host,
 					port: config.webhook.port,
 					...(webhookSecret ? { secret: webhookSecret } : {}),
-					onCallback: (jobId, body) => runner.notify(jobId, body),
+					onCallback: (jobId, body) => {
+						const completedAt = completedAtOf(body);
+						const requestId = (body as { request_id?: unknown }).request_id;
+						if (completedAt !== undefined && typeof requestId === 'string') metrics.completion(requestId, completedAt);
+						return runner.notify(jobId, body);
+					},
 					health,
+					metrics: { render: metrics.render, token: config.metricsToken },
 					logger,
 				});
 			} else if (config.healthPort !== undefined) {
-				httpServer = await startWebhookServer({ host: config.httpHost, port: config.healthPort, health, logger });
+				httpServer = await startWebhookServer({
+					host: config.httpHost,
+					port: config.healthPort,
+					health,
+					metrics: { render: metrics.render, token: config.metricsToken },
+					logger,
+				});
 			}
 			const resumed = await runner.resume();
 			// Asks still waiting for their owner wait again, or lapse at once when their 10 minutes are over.

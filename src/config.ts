@@ -68,6 +68,7 @@ const envSchema = z.object({
 			.optional(),
 	),
 	JOB_LOCK_MS: integer(30_000, 1_000, 600_000),
+	METRICS_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, { message: 'must be at least 16 characters' }),
 });
 
 const botEnvSchema = envSchema.superRefine((value, context) => {
@@ -111,6 +112,8 @@ export interface Config {
 	readonly sharding: { readonly shardCount: number; readonly shardIds: readonly number[] } | undefined;
 	/** On a shared Redis: how long a job's lock lasts unrenewed, i.e. how soon a dead process's jobs are taken over. */
 	readonly jobLockMs: number;
+	/** When set, GET /metrics asks for `Authorization: Bearer <token>`. */
+	readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 				? undefined
 				: { shardCount: value.SHARD_COUNT, shardIds: value.SHARD_IDS ?? Array.from({ length: value.SHARD_COUNT }, (_, id) => id) },
 		jobLockMs: value.JOB_LOCK_MS,
+		metricsToken: value.METRICS_TOKEN,
 	};
 	return deepFreeze(config);
 }

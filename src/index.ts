@@ -16,7 +16,13 @@ try {
 
 const logger = createLogger({
 	level: config.logLevel,
-	secrets: [config.discord.token, config.xtts.apiKey, ...urlPassword(config.storeUrl), ...(config.webhook?.secret ? [config.webhook.secret] : [])],
+	secrets: [
+		config.discord.token,
+		config.xtts.apiKey,
+		...urlPassword(config.storeUrl),
+		...(config.webhook?.secret ? [config.webhook.secret] : []),
+		...(config.metricsToken ? [config.metricsToken] : []),
+	],
 });
 const bot = await createBot({ config, logger }).catch((error: unknown) => {
 	logger.fatal({ err: error }, 'could not start');

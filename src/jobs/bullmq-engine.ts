@@ -280,6 +280,9 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			return keeper.waiting;
 		},
 		maxAtApi,
+		get balancePaused() {
+			return admissions.balancePaused;
+		},
 
 		async settled(jobId) {
 			await entries.get(jobId)?.run;

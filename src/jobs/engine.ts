@@ -46,6 +46,8 @@ export interface JobRunner {
 	/** Jobs in line for a slot. */
 	readonly waiting: number;
 	readonly maxAtApi: number;
+	/** New jobs are paused after a 402 (Insufficient Balance). */
+	readonly balancePaused: boolean;
 	/** Resolves when the job's current run has settled (for tests and shutdown). */
 	settled(jobId: string): Promise<void>;
 }

@@ -9,8 +9,17 @@ import { isUnfinished, JOB_RECORD_VERSION, type JobCommon, type JobIn, type JobR
 
 export type JobRecords = JobStore<JobRecord>;
 
-export function createJobRecords(stores: Pick<Stores, 'jobs' | 'activeJobs'>): JobRecords {
-	return createJobStore<JobRecord>({ records: stores.jobs, active: stores.activeJobs, isUnfinished: (job) => isUnfinished(job), read: readJobRecord });
+export function createJobRecords(stores: Pick<Stores, 'jobs' | 'activeJobs'>, { onSaved }: { onSaved?: (job: JobRecord) => void } = {}): JobRecords {
+	const store = createJobStore<JobRecord>({ records: stores.jobs, active: stores.activeJobs, isUnfinished: (job) => isUnfinished(job), read: readJobRecord });
+	if (!onSaved) return store;
+	// Every move of every job is a save: what metrics count.
+	return {
+		...store,
+		async save(job) {
+			await store.save(job);
+			onSaved(job);
+		},
+	};
 }
 
 /** Short enough to read out to a host, long enough never to collide. */

@@ -244,6 +244,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			return line.length;
 		},
 		maxAtApi,
+		get balancePaused() {
+			return admissions.balancePaused;
+		},
 
 		async settled(jobId) {
 			await runs.get(jobId);

@@ -39,6 +39,8 @@ export interface WebhookServerOptions {
 	secret?: string;
 	onCallback?: CallbackHandler;
 	health: () => Promise<HealthReport>;
+	/** GET /metrics (Prometheus text format); `token`, when set, is required as `Authorization: Bearer <token>`. */
+	metrics?: { render(): Promise<{ contentType: string; body: string }>; token?: string | undefined };
 	logger: Logger;
 }
 
@@ -55,6 +57,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 		if (url.pathname === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
 			const report = await options.health().catch((error: unknown) => ({ ok: false, error: String(error) }));
 			return send(response, report.ok ? 200 : 503, report);
+		}
+		if (url.pathname === '/metrics' && options.metrics && (request.method === 'GET' || request.method === 'HEAD')) {
+			const { token } = options.metrics;
+			const given = /^Bearer (.+)$/i.exec(headerOf(request, 'authorization'))?.[1] ?? '';
+			if (token && !sameToken(given, token)) return send(response, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+			const { contentType, body } = await options.metrics.render();
+			response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+			response.end(request.method === 'HEAD' ? undefined : body);
+			return;
 		}
 		// Any prefix before the callback path is accepted: WEBHOOK_PUBLIC_URL may have a path that a proxy passes on.
 		const match = CALLBACK_PATTERN.exec(url.pathname);
@@ -117,6 +128,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 			}),
 	};
 }
+
+const headerOf = (request: IncomingMessage, name: string) => {
+	const value = request.headers[name];
+	return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+};
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
 	const text = JSON.stringify(body);

@@ -1,3 +1,4 @@
+import type { ApiObservation } from '../util/metrics.js';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../util/logger.js';
 import { describeNetworkError, download, DownloadError, headerValue } from '../util/http.js';
@@ -6,6 +7,7 @@ import { abortableSleep, type Sleep } from '../util/clock.js';
 
 import {
 	apiMessageOf,
+	completedAtOf,
 	parseJson,
 	parseRetryAfter,
 	parseStatusBody,
@@ -46,6 +48,10 @@ export interface XttsClientOptions {
 	random?: () => number;
 	sleep?: Sleep;
 	now?: () => number;
+	/** Told of every request to the API and every download: how long it took and how it ended (for metrics). */
+	observe?: (observation: ApiObservation) => void;
+	/** Told when a status answer says a request completed, with the API's completed_at. */
+	onCompletion?: (requestId: string, completedAt: number) => void;
 }
 
 export interface XttsClient {
@@ -207,6 +213,10 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, response.headers, response.text, false);
 		const body = parseJson(response.text);
 		const status = parseStatusBody(body, requestId);
+		if (status?.status === 'COMPLETED') {
+			const completedAt = completedAtOf(body);
+			if (completedAt !== undefined) options.onCompletion?.(status.requestId, completedAt);
+		}
 		if (!status) {
 			const raw = (body as { status?: unknown } | undefined)?.status;
 			throw new XttsError(
@@ -218,6 +228,21 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		return status;
 	}
 
+	/** Times one attempt and tells `observe` how it ended. */
+	async function observed<T>(kind: ApiObservation['kind'], attempt: () => Promise<T>, requestId?: string): Promise<T> {
+		if (!options.observe) return attempt();
+		const started = performance.now();
+		const tell = (outcome: string) => options.observe?.({ kind, seconds: (performance.now() - started) / 1000, outcome, ...(requestId ? { requestId } : {}) });
+		try {
+			const result = await attempt();
+			tell('ok');
+			return result;
+		} catch (error) {
+			tell(error instanceof XttsError ? error.kind : 'aborted');
+			throw error;
+		}
+	}
+
 	return {
 		statusUrl,
 
@@ -225,7 +250,7 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 			// A double submit is a double charge: retry only what certainly created no job.
 			return withRetries(
 				'generate',
-				() => submitOnce(job, signal),
+				() => observed('generate', () => submitOnce(job, signal)),
 				(error) => error.kind === 'rate-limited' || (error.kind === 'network' && !error.ambiguous),
 				signal,
 				cancelWaits,
@@ -235,7 +260,7 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		getStatus(requestId, { pollingUrl, signal } = {}) {
 			return withRetries(
 				'status',
-				() => statusOnce(requestId, pollingUrl, signal),
+				() => observed('status', () => statusOnce(requestId, pollingUrl, signal), requestId),
 				(error) => error.kind === 'rate-limited' || error.kind === 'server' || error.kind === 'network',
 				signal,
 			);
@@ -244,7 +269,9 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		async downloadMedia(url, { maxBytes, signal }) {
 			try {
 				// The media lives on a CDN (R2): no key goes there.
-				const result = await download(options.mediaDispatcher ?? options.dispatcher, url, { maxBytes, protocols: mediaProtocols, signal });
+				const result = await observed('download', () =>
+					download(options.mediaDispatcher ?? options.dispatcher, url, { maxBytes, protocols: mediaProtocols, signal }),
+				);
 				return result.data;
 			} catch (error) {
 				if (error instanceof DownloadError) {

@@ -119,6 +119,14 @@ export function parseStatusBody(body: unknown, requestId: string): JobStatus | u
 	};
 }
 
+/** A status body's `completed_at` (documented, ISO 8601) in ms, when it has a valid one. */
+export function completedAtOf(body: unknown): number | undefined {
+	const raw = (body as { completed_at?: unknown } | null | undefined)?.completed_at;
+	if (typeof raw !== 'string') return undefined;
+	const at = Date.parse(raw);
+	return Number.isFinite(at) ? at : undefined;
+}
+
 export function toStatus(value: string): XttsStatus | undefined {
 	const upper = value.toUpperCase();
 	return (XTTS_STATUSES as readonly string[]).includes(upper) ? (upper as XttsStatus) : undefined;
