@@ -16,6 +16,7 @@ import { createReports } from './store/reports.js';
 import { registry } from './discord/registry.js';
 import { createRouter } from './discord/router.js';
 import { createAudioPreparer } from './jobs/prepare-audio.js';
+import { createPollTiming } from './jobs/poll-timing.js';
 import { createJobRecords } from './jobs/records.js';
 import type { JobRunner } from './jobs/engine.js';
 import { createEngine } from './jobs/create-engine.js';
@@ -106,6 +107,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 		// On a shared Redis every process waits for every ask; one of them ends it.
 		claimOnce: (key) => engine.claimOnce(key),
 	});
+	// The API's job times, learned from every completion: with polling, each request is first asked about just after
+	// it is expected to be done.
+	const timing = createPollTiming({ store: stores.meta, logger });
 	const engine = createEngine({
 		backend: stores.backend,
 		storeUrl: config.storeUrl,
@@ -123,6 +127,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			clock,
 			pollIntervalMs: config.xtts.pollIntervalMs,
 			jobTimeoutMs: config.xtts.jobTimeoutMs,
+			timing,
 			webhook:
 				config.webhook && webhookSecret
 					? {
@@ -234,6 +239,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 					logger,
 				});
 			}
+			await timing.load();
 			const resumed = await runner.resume();
 			// Asks still waiting for their owner wait again, or lapse at once when their 10 minutes are over.
 			const asks = await consent.resume();
@@ -256,6 +262,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			if (adoptTimer) clearInterval(adoptTimer);
 			consent.stop();
 			await runner.stop(options.stopGraceMs);
+			await timing.flush().catch((error: unknown) => logger.warn({ err: error }, 'could not keep the learned job times'));
 			// Callbacks arriving until now are passed on over Redis: the receiver closes before the engine's connections.
 			await httpServer?.close();
 			await engine.close();

@@ -8,6 +8,7 @@ import { JobFailed } from './failure.js';
 import { finish } from './finish.js';
 import type { JobRecord } from './lifecycle.js';
 import type { JobReporter } from './ports.js';
+import type { PollTiming } from './poll-timing.js';
 import type { AudioPreparer } from './prepare-audio.js';
 import { settleCancelled, settleFailure } from './settle.js';
 import { submit } from './submit.js';
@@ -30,6 +31,8 @@ export interface RunDeps {
 	jobTimeoutMs: number;
 	/** When set, jobs are submitted with a callback URL and polled only slowly, as a safety net. */
 	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number } | undefined;
+	/** The API's job times, learned; with polling (no webhooks) they time each request's first poll. */
+	timing?: PollTiming | undefined;
 }
 
 /** One job being run by this process. */
@@ -94,7 +97,8 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 			if (cancel.signal.aborted) throw cancel.signal.reason;
 			if (job.state !== 'submitted') break;
 			const intervalMs = deps.webhook ? deps.webhook.safetyPollIntervalMs : deps.pollIntervalMs;
-			({ job, final } = await track(job, { ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs }, signal));
+			const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook } : undefined;
+			({ job, final } = await track(job, { ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs, timing }, signal));
 		}
 		if (job.state === 'completed') {
 			await ensureOurs();

@@ -4,7 +4,8 @@ import type { Logger } from '../util/logger.js';
 import type { XttsClient } from '../xtts/client.js';
 import { FINAL_STATUSES, XttsError, type JobStatus } from '../xtts/contract.js';
 import { JobFailed } from './failure.js';
-import { partOf, toCompleted, toPartDone, toStatus, type JobIn, type JobRecord } from './lifecycle.js';
+import { currentText, partOf, toCompleted, toPartDone, toStatus, type JobIn, type JobRecord } from './lifecycle.js';
+import type { PollTiming } from './poll-timing.js';
 import type { JobReporter } from './ports.js';
 
 /**
@@ -47,6 +48,8 @@ export interface TrackContext {
 	inbox: Inbox;
 	/** The cadence: XTTS_POLL_INTERVAL_MS, or the slow safety-net cadence with webhooks. */
 	intervalMs: number;
+	/** What the API's job times were: learned from every completion; `schedule`: the first poll is timed by it. */
+	timing?: { learner: Pick<PollTiming, 'expectedMs' | 'learn'>; schedule: boolean } | undefined;
 	jobTimeoutMs: number;
 	log: Logger;
 }
@@ -62,13 +65,16 @@ export async function track(submitted: JobIn<'submitted'>, context: TrackContext
 	if (early && !inbox.callback) inbox.callback = early;
 	inbox.early = undefined;
 	let lookedAtDeadline = false;
+	let firstWait = firstWaitOf(job, context);
 	// Out of time because the API kept refusing us (429) is "busy", not "took too long".
 	let lastRefusal: XttsError | undefined;
 	const outOfTime = () => new JobFailed({ kind: lastRefusal?.kind === 'rate-limited' ? 'busy' : 'timeout', ...part(job) });
 	for (;;) {
 		if (!inbox.callback) {
 			const remaining = deadline - clock.now();
-			if (remaining > 0) await sleepUnlessWoken(inbox, clock, Math.min(context.intervalMs, remaining), signal);
+			const wait = firstWait ?? context.intervalMs;
+			firstWait = undefined;
+			if (remaining > 0) await sleepUnlessWoken(inbox, clock, Math.min(wait, remaining), signal);
 			else if (lookedAtDeadline) throw outOfTime();
 			// At (or, after a restart, past) the deadline: one last look before giving up, the audio may be ready.
 			if (deadline - clock.now() <= 0) lookedAtDeadline = true;
@@ -100,6 +106,9 @@ export async function track(submitted: JobIn<'submitted'>, context: TrackContext
 		if (status.status === 'ERROR') throw new JobFailed({ kind: 'provider-error', ...part(job) });
 		if (status.status === 'COMPLETED') {
 			if (status.mediaUrls.length === 0) throw new XttsError('bad-response', 'COMPLETED without a media_url');
+			if (status.createdAt !== undefined && status.completedAt !== undefined) {
+				context.timing?.learner.learn(job.request.language, currentText(job).length, status.completedAt - status.createdAt);
+			}
 			const last = !job.parts || job.partIndex >= job.parts.length - 1;
 			return { job: await context.save(last ? toCompleted(job, clock.now()) : toPartDone(job, clock.now())), final: status };
 		}
@@ -109,6 +118,20 @@ export async function track(submitted: JobIn<'submitted'>, context: TrackContext
 		}
 		if (lookedAtDeadline) throw outOfTime();
 	}
+}
+
+/**
+ * The first poll of a request: just after the API is expected to be done with it, when enough jobs have taught
+ * that, but never sooner than one cadence after it was sent (so never more polls than the fixed grid, never two
+ * closer than the cadence). Undefined: on the cadence, as the fixed grid does.
+ */
+function firstWaitOf(job: JobIn<'submitted'>, context: TrackContext): number | undefined {
+	if (!context.timing?.schedule) return undefined;
+	const expected = context.timing.learner.expectedMs(job.request.language, currentText(job).length);
+	const sinceSent = context.clock.now() - job.xtts.submittedAt;
+	// A job resumed after a restart, or asked about already: the cadence.
+	if (expected === undefined || sinceSent >= Math.max(context.intervalMs, expected)) return undefined;
+	return Math.max(context.intervalMs, expected) - sinceSent;
 }
 
 const part = (job: JobRecord) => {

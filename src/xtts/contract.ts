@@ -76,6 +76,9 @@ export interface JobStatus {
 	error: string | null;
 	mediaUrls: string[];
 	mediaType: string | undefined;
+	/** The API's created_at and completed_at (ms, its clock), when the body has them: its own job time. */
+	createdAt?: number;
+	completedAt?: number;
 }
 
 export const submittedSchema = z.object({
@@ -116,7 +119,14 @@ export function parseStatusBody(body: unknown, requestId: string): JobStatus | u
 		error: parsed.data.error ?? null,
 		mediaUrls: media == null ? [] : Array.isArray(media) ? media : [media],
 		mediaType: parsed.data.output?.media_type ?? undefined,
+		...timestamps(body),
 	};
+}
+
+function timestamps(body: unknown): { createdAt?: number; completedAt?: number } {
+	const created = Date.parse(String((body as { created_at?: unknown }).created_at ?? ''));
+	const completed = completedAtOf(body);
+	return { ...(Number.isFinite(created) ? { createdAt: created } : {}), ...(completed === undefined ? {} : { completedAt: completed }) };
 }
 
 /** A status body's `completed_at` (documented, ISO 8601) in ms, when it has a valid one. */
