@@ -55,6 +55,17 @@ export function rows(results: ScenarioResults): Row[] {
 			ok: polling.max <= delivery.cadenceMs + 100 && polling.lost === 0,
 		});
 	}
+	if (delivery?.steady) {
+		const { steady } = delivery;
+		const ratio = steady.learned.p50 / Math.max(1, steady.grid.p50);
+		out.push({
+			scenario: 'Delivery, polling mode, steady API',
+			figure: `COMPLETED → upload, every job ${steady.jobMs / 1000} s, ${delivery.cadenceMs} ms cadence: p50 on the fixed grid (first ${steady.grid.count} jobs) → timed to the learned end (next ${steady.learned.count}); status requests per job ${steady.grid.statusPerJob.toFixed(1)} → ${steady.learned.statusPerJob.toFixed(1)}`,
+			measured: `${ms(steady.grid.p50)} → ${ms(steady.learned.p50)} (×${ratio.toFixed(2)})`,
+			target: '≤ 0.25× the grid, no more status requests',
+			ok: ratio <= 0.25 && steady.learned.statusPerJob <= steady.grid.statusPerJob && steady.lost === 0,
+		});
+	}
 	if (cost) {
 		out.push({
 			scenario: 'API cost',

@@ -1,5 +1,6 @@
 import { sparePort } from '../test/helpers/redis.js';
 import { scaleOutScenario, type ScaleOutResult } from './scale-out.js';
+import { MIN_SAMPLES } from '../src/jobs/poll-timing.js';
 import { instantClock, isSettled, isSubmitted, startRig, type RigOptions, type Trace } from './rig.js';
 import { collectGarbage, lostOf, sleep, startMonitor, summarize, type Summary } from './stats.js';
 
@@ -17,6 +18,8 @@ export interface BenchOptions {
 	cadenceMs: number;
 	/** Jobs per delivery mode, and their output size. */
 	deliveryJobs: number;
+	/** How long each job of the steady-API polling run takes at the API. */
+	steadyJobMs: number;
 	deliveryBytes: number;
 	/** Jobs and job length (submit → COMPLETED) for the API-cost scenario. */
 	costJobs: number;
@@ -46,6 +49,7 @@ export const DEFAULTS: BenchOptions = {
 	ackWarmUpBurst: 50,
 	cadenceMs: 5_000,
 	deliveryJobs: 30,
+	steadyJobMs: 12_000,
 	deliveryBytes: MiB,
 	costJobs: 5,
 	costJobMs: 12_000,
@@ -70,6 +74,7 @@ export const SMOKE: BenchOptions = {
 	ackWarmUpBurst: 2,
 	cadenceMs: 1_000,
 	deliveryJobs: 3,
+	steadyJobMs: 2_500,
 	deliveryBytes: 64 * 1024,
 	costJobs: 2,
 	costJobMs: 2_500,
@@ -150,6 +155,12 @@ export interface DeliveryResult {
 	cadenceMs: number;
 	webhook: Summary & { jobs: number; lost: number; botWarnings: number };
 	polling: Summary & { jobs: number; lost: number; botWarnings: number };
+	/**
+	 * Polling with a steady API (every job takes `jobMs`): the first jobs on the fixed grid (too little history to
+	 * learn from), then as many timed to their learned end, in the same run. COMPLETED → upload, and status
+	 * requests per job, for each.
+	 */
+	steady: { jobMs: number; grid: Summary & { statusPerJob: number }; learned: Summary & { statusPerJob: number }; lost: number; botWarnings: number };
 }
 
 export async function deliveryScenario(o: BenchOptions): Promise<DeliveryResult> {
@@ -183,7 +194,26 @@ export async function deliveryScenario(o: BenchOptions): Promise<DeliveryResult>
 			return { jobs: o.deliveryJobs, lost: lostOf(traces), ...summarize(latencies) };
 		},
 	);
-	return { outputBytes: o.deliveryBytes, cadenceMs: o.cadenceMs, webhook, polling };
+	const steady = await withRig(
+		{ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], mediaBytes: o.deliveryBytes, completeAfterMs: o.steadyJobMs } },
+		async (rig) => {
+			const phase = async (count: number) => {
+				const before = (await rig.fakes.statusPerJob()).length;
+				const traces = rig.clone(count);
+				await rig.waitFor(all(traces, isSettled), o.steadyJobMs + 4 * o.cadenceMs + 60_000, 'every steady job to be delivered');
+				const asked = (await rig.fakes.statusPerJob()).slice(before);
+				const latencies = traces.flatMap((trace) =>
+					trace.uploads[0] !== undefined && trace.completedAt !== undefined ? [trace.uploads[0] - trace.completedAt] : [],
+				);
+				return { traces, summary: { ...summarize(latencies), statusPerJob: asked.reduce((sum, n) => sum + n, 0) / Math.max(1, asked.length) } };
+			};
+			// Eight jobs teach the bot the API's time (MIN_SAMPLES); until then it polls on the grid.
+			const grid = await phase(MIN_SAMPLES);
+			const learned = await phase(MIN_SAMPLES);
+			return { jobMs: o.steadyJobMs, grid: grid.summary, learned: learned.summary, lost: lostOf([...grid.traces, ...learned.traces]) };
+		},
+	);
+	return { outputBytes: o.deliveryBytes, cadenceMs: o.cadenceMs, webhook, polling, steady };
 }
 
 // 3. What a job costs at the API: status requests for a job of 12 s, generate requests per delivered job.

@@ -41,6 +41,7 @@ describe('npm run bench -- --smoke', () => {
 			'Acknowledgement',
 			'Delivery, webhook mode',
 			'Delivery, polling mode',
+			'Delivery, polling mode, steady API',
 			'API cost',
 			'3 jobs in flight',
 			'Throughput',
@@ -75,6 +76,12 @@ describe('npm run bench -- --smoke', () => {
 			expect(mode.lost).toBe(0);
 			[mode.p50, mode.p99, mode.max].forEach(finite);
 		}
+		// The grid, then timed to the learned end: both measured, nothing lost, never more status requests.
+		const { steady } = delivery!;
+		expect([steady.grid.count, steady.learned.count]).toEqual([8, 8]);
+		expect(steady.lost).toBe(0);
+		[steady.grid.p50, steady.learned.p50].forEach(finite);
+		expect(steady.learned.statusPerJob).toBeLessThanOrEqual(steady.grid.statusPerJob);
 	});
 
 	it('API cost: status requests per job and one generate request per delivered job', () => {

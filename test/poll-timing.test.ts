@@ -148,3 +148,23 @@ describe('learned poll timing', () => {
 		}
 	});
 });
+
+describe('the bot learns from its jobs', () => {
+	it('keeps each completed job’s API time in the store', async () => {
+		const { startHarness } = await import('./helpers/harness.js');
+		const { makeWav } = await import('./fakes/xtts-api.js');
+		const h = await startHarness();
+		try {
+			h.xtts.nextJob = { script: ['COMPLETED'] };
+			await h.clone({ file: makeWav({ seconds: 4 }), text: 'Twelve characters.' }).edit((content) => !content.startsWith('🎙️'));
+			// Written at stop (and every ten jobs), read back by the next start.
+			await h.restart();
+			const stored = (await h.bot.stores.meta.get('poll-timing:v1')) as Record<string, [number, number][]> | undefined;
+			expect(stored?.en).toHaveLength(1);
+			expect(stored?.en?.[0]?.[0]).toBe('Twelve characters.'.length);
+			expect(stored?.en?.[0]?.[1]).toBeGreaterThanOrEqual(0);
+		} finally {
+			await h.close();
+		}
+	});
+});

@@ -39,6 +39,8 @@ export interface JobRunnerOptions {
 	balancePauseMs?: number;
 	/** A server's limits, for the jobs a restart puts back in line (new ones bring theirs). */
 	limitsFor?: (guildId: string | null) => Promise<Limits>;
+	/** The API's job times, learned (see run-job.ts). */
+	timing?: RunDeps['timing'];
 }
 
 type Entry = RunEntry;
@@ -51,7 +53,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const maxAtApi = options.maxAtApi ?? 20;
 	const log = options.logger.child({ component: 'job-runner' });
 	const admissions = createAdmissions({ clock, balancePauseMs: options.balancePauseMs });
-	const deps: RunDeps = { xtts, reporter, audio, clock, admissions, pollIntervalMs: options.pollIntervalMs, jobTimeoutMs: options.jobTimeoutMs, webhook };
+	const deps: RunDeps = {
+		xtts,
+		reporter,
+		audio,
+		clock,
+		admissions,
+		pollIntervalMs: options.pollIntervalMs,
+		jobTimeoutMs: options.jobTimeoutMs,
+		webhook,
+		timing: options.timing,
+	};
 	const line = createLine({ maxAtApi, reporter, clock });
 	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
 	// A wait that ends by time alone (a cooldown) starts its job then.
