@@ -28,7 +28,6 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createHttpAgent } from './util/http.js';
 import type { Logger } from './util/logger.js';
 import { createXttsClient } from './xtts/client.js';
-import { completedAtOf } from './xtts/contract.js';
 import { createMetrics } from './util/metrics.js';
 
 /**
@@ -78,7 +77,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	const metrics = createMetrics();
 	const xtts = createXttsClient({
 		observe: metrics.api,
-		onCompletion: metrics.completion,
 		apiUrl: config.xtts.apiUrl,
 		apiKey: config.xtts.apiKey,
 		dispatcher: agent,
@@ -128,6 +126,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			pollIntervalMs: config.xtts.pollIntervalMs,
 			jobTimeoutMs: config.xtts.jobTimeoutMs,
 			timing,
+			onApiDone: metrics.apiDone,
 			webhook:
 				config.webhook && webhookSecret
 					? {
@@ -220,12 +219,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 					host: config.webhook.host,
 					port: config.webhook.port,
 					...(webhookSecret ? { secret: webhookSecret } : {}),
-					onCallback: (jobId, body) => {
-						const completedAt = completedAtOf(body);
-						const requestId = (body as { request_id?: unknown }).request_id;
-						if (completedAt !== undefined && typeof requestId === 'string') metrics.completion(requestId, completedAt);
-						return runner.notify(jobId, body);
-					},
+					onCallback: (jobId, body) => runner.notify(jobId, body),
 					health,
 					metrics: { render: metrics.render, token: config.metricsToken },
 					logger,

@@ -97,6 +97,23 @@ describe('GET /metrics', () => {
 		expect(text).not.toMatch(/jobId|request_id|guild/);
 	});
 
+	it('counts a long text once per state, not once per part', async () => {
+		const port = await sparePort();
+		h = await startHarness({ env: { HEALTH_PORT: String(port), XTTS_POLL_INTERVAL_MS: '1000' } });
+		h.xtts.nextJob = { script: ['PROCESSING', 'COMPLETED'] };
+		const text = 'The quick brown fox jumps over the lazy dog near the riverbank at dawn. '.repeat(17).trim();
+		await h.clone({ file: makeWav({ seconds: 4 }), text }).edit((content) => !content.startsWith('🎙️'), 20_000);
+		expect(h.xtts.generateRequests().length).toBeGreaterThan(2);
+		const scrape = async () => parse(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).samples;
+		await expect.poll(async () => (await scrape()).get('xtts_bot_jobs_total{state="delivered"}')).toBe(1);
+		const samples = await scrape();
+		for (const state of ['recorded', 'submitting', 'submitted', 'completed', 'delivered'])
+			expect(samples.get(`xtts_bot_jobs_total{state="${state}"}`), state).toBe(1);
+		expect(samples.get('xtts_bot_jobs_total{state="part-done"}')).toBeUndefined();
+		expect(samples.get('xtts_bot_xtts_request_duration_seconds_count{kind="generate",outcome="ok"}')).toBe(h.xtts.generateRequests().length);
+		expect(samples.get('xtts_bot_completion_to_upload_seconds_count')).toBe(1);
+	});
+
 	it('counts Discord REST errors by status, and needs no token when none is set', async () => {
 		const port = await sparePort();
 		h = await startHarness({ env: { HEALTH_PORT: String(port) } });

@@ -43,7 +43,7 @@ function apiTaking(durationMs: number, clock: ReturnType<typeof virtualClock>, s
 }
 
 /** Tracks one job of `text` that the API finishes after `durationMs`; returns when each poll was asked. */
-async function pollsFor(durationMs: number, timing: PollTiming | undefined, text = 'x'.repeat(100)): Promise<number[]> {
+async function pollsFor(durationMs: number, timing: PollTiming | undefined, text = 'x'.repeat(100), { schedule = true } = {}): Promise<number[]> {
 	const sentAt = 1_000_000;
 	const clock = virtualClock(sentAt, 'manual');
 	const base = jobRecord({ state: 'submitted', createdAt: sentAt }) as JobIn<'submitted'>;
@@ -60,7 +60,7 @@ async function pollsFor(durationMs: number, timing: PollTiming | undefined, text
 			intervalMs: CADENCE,
 			jobTimeoutMs: 600_000,
 			log: silentLogger,
-			timing: timing ? { learner: timing, schedule: true } : undefined,
+			timing: timing ? { learner: timing, schedule } : undefined,
 		},
 		new AbortController().signal,
 	);
@@ -125,6 +125,18 @@ describe('learned poll timing', () => {
 				expect(polls.length, `learned ${learned}, took ${actual}: ${polls.join(',')}`).toBeLessThanOrEqual(gridPolls(actual));
 			}
 		}
+	});
+
+	it('waits at most six cadences for a first poll, whatever it learned (a backlog may have cleared)', async () => {
+		const timing = memoryTiming();
+		for (let i = 0; i < MIN_SAMPLES; i++) timing.learn('en', 100, 90_000);
+		expect(await pollsFor(8_000, timing)).toEqual([30_000]);
+	});
+
+	it('a request it did not just send (taken over, or resumed) is polled on the cadence', async () => {
+		const timing = memoryTiming();
+		for (let i = 0; i < MIN_SAMPLES; i++) timing.learn('en', 100, 12_000);
+		expect(await pollsFor(12_000, timing, 'x'.repeat(100), { schedule: false })).toEqual([5_000, 10_000, 15_000]);
 	});
 
 	it('a restart keeps what was learned (in the store)', async () => {

@@ -167,7 +167,9 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				if (!admission.ok) throw new RefusedError(admission);
 			}
 			// Recorded as waiting before it joins: another process may start it the moment it is in line.
-			const job = recorded.state === 'recorded' ? toWaiting(recorded, clock.now()) : recorded;
+			// A new job's first record carries the time it was made (metrics count it as recorded too).
+			const at = recorded.updatedAt === recorded.createdAt ? recorded.createdAt : clock.now();
+			const job = recorded.state === 'recorded' ? toWaiting(recorded, at) : recorded;
 			await jobs.save(job);
 			if (shutdown.signal.aborted) return;
 			try {

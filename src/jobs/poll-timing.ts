@@ -33,6 +33,9 @@ const SAVE_EVERY = 10;
 
 type Sample = [chars: number, ms: number];
 
+const isSample = (value: unknown): value is Sample =>
+	Array.isArray(value) && value.length === 2 && value.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
+
 const median = (values: number[]) => {
 	const sorted = [...values].sort((a, b) => a - b);
 	const middle = sorted.length >> 1;
@@ -63,8 +66,9 @@ export function createPollTiming({ store, logger }: { store: Keyv; logger: Logge
 	const log = logger.child({ component: 'poll-timing' });
 
 	const save = async () => {
-		unsaved = 0;
+		const pending = unsaved;
 		await store.set(STORE_KEY, Object.fromEntries(samples));
+		unsaved = Math.max(0, unsaved - pending);
 	};
 
 	return {
@@ -94,7 +98,7 @@ export function createPollTiming({ store, logger }: { store: Keyv; logger: Logge
 			samples = new Map(
 				Object.entries(stored)
 					.filter(([, list]) => Array.isArray(list))
-					.map(([language, list]) => [language, list.filter((sample) => Array.isArray(sample) && sample.every(Number.isFinite)).slice(-KEEP)]),
+					.map(([language, list]) => [language, list.filter(isSample).slice(-KEEP)]),
 			);
 			fits.clear();
 		},

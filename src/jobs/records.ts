@@ -17,7 +17,11 @@ export function createJobRecords(stores: Pick<Stores, 'jobs' | 'activeJobs'>, { 
 		...store,
 		async save(job) {
 			await store.save(job);
-			onSaved(job);
+			try {
+				onSaved(job);
+			} catch {
+				// Counting is never a reason for a written record to report failure.
+			}
 		},
 	};
 }

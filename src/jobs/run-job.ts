@@ -33,6 +33,8 @@ export interface RunDeps {
 	webhook?: { urlFor(jobId: string): string; safetyPollIntervalMs: number } | undefined;
 	/** The API's job times, learned; with polling (no webhooks) they time each request's first poll. */
 	timing?: PollTiming | undefined;
+	/** Told of each request's own time at the API, for metrics. */
+	onApiDone?: ((requestId: string, apiMs: number) => void) | undefined;
 }
 
 /** One job being run by this process. */
@@ -84,6 +86,7 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 		// Stopped while the generate request was in flight: it may have been charged. Never sent again.
 		if (job.state === 'submitting') throw new JobFailed({ kind: 'interrupted' });
 		let final: JobStatus | undefined;
+		let justSent = false;
 		for (;;) {
 			if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') {
 				if (cancel.signal.aborted) throw cancel.signal.reason;
@@ -92,13 +95,19 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 				await ensureOurs();
 				const webhookUrl = deps.webhook?.urlFor(job.id);
 				job = await submit(job, { ...context, admissions: deps.admissions, webhookUrl, hardStop: control.hardStop, memberCancel: cancel.signal });
+				justSent = true;
 			}
 			if (shutdown.aborted) throw shutdown.reason;
 			if (cancel.signal.aborted) throw cancel.signal.reason;
 			if (job.state !== 'submitted') break;
 			const intervalMs = deps.webhook ? deps.webhook.safetyPollIntervalMs : deps.pollIntervalMs;
-			const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook } : undefined;
-			({ job, final } = await track(job, { ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs, timing }, signal));
+			const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook && justSent } : undefined;
+			justSent = false;
+			({ job, final } = await track(
+				job,
+				{ ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs, timing, onApiDone: deps.onApiDone },
+				signal,
+			));
 		}
 		if (job.state === 'completed') {
 			await ensureOurs();

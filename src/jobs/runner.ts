@@ -41,6 +41,7 @@ export interface JobRunnerOptions {
 	limitsFor?: (guildId: string | null) => Promise<Limits>;
 	/** The API's job times, learned (see run-job.ts). */
 	timing?: RunDeps['timing'];
+	onApiDone?: RunDeps['onApiDone'];
 }
 
 type Entry = RunEntry;
@@ -63,6 +64,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		jobTimeoutMs: options.jobTimeoutMs,
 		webhook,
 		timing: options.timing,
+		onApiDone: options.onApiDone,
 	};
 	const line = createLine({ maxAtApi, reporter, clock });
 	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);

@@ -48,8 +48,13 @@ export interface TrackContext {
 	inbox: Inbox;
 	/** The cadence: XTTS_POLL_INTERVAL_MS, or the slow safety-net cadence with webhooks. */
 	intervalMs: number;
-	/** What the API's job times were: learned from every completion; `schedule`: the first poll is timed by it. */
+	/**
+	 * What the API's job times were: learned from every completion; `schedule`: the first poll is timed by it (only
+	 * for a request this run has just sent: one taken over may have been polled already by another process).
+	 */
 	timing?: { learner: Pick<PollTiming, 'expectedMs' | 'learn'>; schedule: boolean } | undefined;
+	/** Told of each request's own time at the API (its created_at → completed_at), for metrics. */
+	onApiDone?: ((requestId: string, apiMs: number) => void) | undefined;
 	jobTimeoutMs: number;
 	log: Logger;
 }
@@ -108,6 +113,7 @@ export async function track(submitted: JobIn<'submitted'>, context: TrackContext
 			if (status.mediaUrls.length === 0) throw new XttsError('bad-response', 'COMPLETED without a media_url');
 			if (status.createdAt !== undefined && status.completedAt !== undefined) {
 				context.timing?.learner.learn(job.request.language, currentText(job).length, status.completedAt - status.createdAt);
+				context.onApiDone?.(job.xtts.requestId, status.completedAt - status.createdAt);
 			}
 			const last = !job.parts || job.partIndex >= job.parts.length - 1;
 			return { job: await context.save(last ? toCompleted(job, clock.now()) : toPartDone(job, clock.now())), final: status };
@@ -130,9 +136,12 @@ function firstWaitOf(job: JobIn<'submitted'>, context: TrackContext): number | u
 	const expected = context.timing.learner.expectedMs(job.request.language, currentText(job).length);
 	const sinceSent = context.clock.now() - job.xtts.submittedAt;
 	// A job resumed after a restart, or asked about already: the cadence.
-	if (expected === undefined || sinceSent >= Math.max(context.intervalMs, expected)) return undefined;
-	return Math.max(context.intervalMs, expected) - sinceSent;
+	if (expected === undefined || !Number.isFinite(expected) || sinceSent >= Math.max(context.intervalMs, expected)) return undefined;
+	// At most a few cadences: a backlog that taught long times may have cleared, and the grid would notice sooner.
+	return Math.min(Math.max(context.intervalMs, expected), FIRST_WAIT_CADENCES * context.intervalMs) - sinceSent;
 }
+
+const FIRST_WAIT_CADENCES = 6;
 
 const part = (job: JobRecord) => {
 	const ref = partOf(job);

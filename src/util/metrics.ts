@@ -20,8 +20,11 @@ export interface ApiObservation {
 export interface RecordSeen {
 	id: string;
 	state: string;
+	createdAt: number;
+	updatedAt: number;
+	partIndex: number;
 	failure?: { kind: string };
-	xtts?: { requestId: string };
+	xtts?: { requestId: string; submittedAt: number };
 	parts?: ReadonlyArray<{ requestId?: string }>;
 }
 
@@ -37,8 +40,8 @@ export interface Metrics {
 	/** A job's record was written (every move of every job goes through here). */
 	recorded(job: RecordSeen, now: number): void;
 	api(observation: ApiObservation): void;
-	/** The API says this request completed at `completedAt` (its completed_at, from a status answer or a callback). */
-	completion(requestId: string, completedAt: number): void;
+	/** The API took `apiMs` (its created_at → completed_at) for this request: seen by the run that tracks it. */
+	apiDone(requestId: string, apiMs: number): void;
 	/** Discord answered a REST request with an error status. */
 	discordError(status: number): void;
 	/** Where the gauges read from when scraped. */
@@ -49,9 +52,21 @@ export interface Metrics {
 
 const FINAL = new Set(['delivered', 'failed', 'cancelled', 'undeliverable', 'denied', 'expired']);
 
-export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
+/** Node's and the process's own metrics, collected once per process however many bots it runs (tests do). */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+	if (!processRegistry) {
+		processRegistry = new Registry();
+		collectDefaultMetrics({ register: processRegistry });
+	}
+	return processRegistry;
+}
+
+/** Jobs whose last counted state is remembered (those in progress here); past this, the oldest are forgotten. */
+const REMEMBERED = 50_000;
+
+export function createMetrics(): Metrics {
 	const registry = new Registry();
-	if (defaultMetrics) collectDefaultMetrics({ register: registry });
 	let read: () => LiveFigures = () => ({ waiting: 0, atApi: 0, maxAtApi: 0, balancePaused: false });
 
 	const jobs = new Counter({
@@ -113,7 +128,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
 	});
 	const completionToUpload = new Histogram({
 		name: 'xtts_bot_completion_to_upload_seconds',
-		help: 'From the API’s completed_at (its clock) to the result posted in Discord',
+		help: 'From the API’s completion to the result posted in Discord (the job’s time here minus the API’s own)',
 		buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 20, 60],
 		registers: [registry],
 	});
@@ -126,18 +141,45 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
 
 	/** The last state counted for each job this process has seen move (bounded by the jobs in progress). */
 	const lastState = new Map<string, string>();
-	/** Status requests and the API's completion time, by request id, until their job ends. */
+	/** Status requests and the API's own job time, by request id, until their job ends. */
 	const polls = new Map<string, number>();
-	const completed = new Map<string, number>();
+	const apiTime = new Map<string, number>();
+	const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
+		map.delete(key);
+		map.set(key, value);
+		if (map.size > REMEMBERED) map.delete(map.keys().next().value as K);
+	};
+
+	/**
+	 * Whether this save is the job entering its state: once per job, not once per part (a long text's parts each
+	 * go through submitting and submitted), not again for a status change (QUEUED → PROCESSING is a save too),
+	 * and not again after a restart or a takeover (another process's save of the same state).
+	 */
+	function enters(job: RecordSeen): boolean {
+		if (lastState.get(job.id) === job.state) return false;
+		switch (job.state) {
+			case 'part-done':
+				return false;
+			case 'submitting':
+				return job.partIndex === 0;
+			case 'submitted':
+				return job.partIndex === 0 && job.updatedAt === job.xtts?.submittedAt;
+			default:
+				return true;
+		}
+	}
 
 	return {
 		registry,
 		recorded(job, now) {
-			if (lastState.get(job.id) === job.state) return;
-			jobs.inc({ state: job.state });
-			if (job.state === 'failed' && job.failure) failures.inc({ kind: job.failure.kind });
+			if (enters(job)) {
+				// A job recorded straight into the shared line (written once, as waiting, when it is made) was recorded too.
+				if (job.state === 'waiting' && job.updatedAt === job.createdAt) jobs.inc({ state: 'recorded' });
+				jobs.inc({ state: job.state });
+				if (job.state === 'failed' && job.failure) failures.inc({ kind: job.failure.kind });
+			}
 			if (!FINAL.has(job.state)) {
-				lastState.set(job.id, job.state);
+				remember(lastState, job.id, job.state);
 				return;
 			}
 			lastState.delete(job.id);
@@ -148,9 +190,12 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
 				polls.delete(requestId);
 			}
 			if (requestIds.size > 0) statusPerJob.observe(asked);
-			const doneAt = job.xtts ? completed.get(job.xtts.requestId) : undefined;
-			if (job.state === 'delivered' && doneAt !== undefined) completionToUpload.observe(Math.max(0, (now - doneAt) / 1000));
-			for (const requestId of requestIds) completed.delete(requestId);
+			// Both durations from the same start (the request sent): free of any skew between the API's clock and ours.
+			const api = job.xtts ? apiTime.get(job.xtts.requestId) : undefined;
+			if (job.state === 'delivered' && job.xtts && api !== undefined) {
+				completionToUpload.observe(Math.max(0, (now - job.xtts.submittedAt - api) / 1000));
+			}
+			for (const requestId of requestIds) apiTime.delete(requestId);
 		},
 		api(observation) {
 			latency.observe({ kind: observation.kind, outcome: observation.outcome }, observation.seconds);
@@ -158,13 +203,10 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
 			if (observation.kind !== 'status' || !requestId) return;
 			// Bounded: an entry lives until its job ends; a leak would take a job that never ends here (another
 			// process finished it), so the oldest go first past a generous size.
-			polls.set(requestId, (polls.get(requestId) ?? 0) + 1);
-			if (polls.size > 50_000) polls.delete(polls.keys().next().value ?? '');
+			remember(polls, requestId, (polls.get(requestId) ?? 0) + 1);
 		},
-		completion(requestId, completedAt) {
-			if (completed.has(requestId)) return;
-			completed.set(requestId, completedAt);
-			if (completed.size > 50_000) completed.delete(completed.keys().next().value ?? '');
+		apiDone(requestId, apiMs) {
+			remember(apiTime, requestId, apiMs);
 		},
 		discordError(status) {
 			discordErrors.inc({ status: String(status) });
@@ -173,7 +215,8 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
 			read = next;
 		},
 		async render() {
-			return { contentType: registry.contentType, body: await registry.metrics() };
+			const merged = Registry.merge([registry, processMetrics()]);
+			return { contentType: merged.contentType, body: await merged.metrics() };
 		},
 	};
 }

@@ -7,7 +7,6 @@ import { abortableSleep, type Sleep } from '../util/clock.js';
 
 import {
 	apiMessageOf,
-	completedAtOf,
 	parseJson,
 	parseRetryAfter,
 	parseStatusBody,
@@ -50,8 +49,6 @@ export interface XttsClientOptions {
 	now?: () => number;
 	/** Told of every request to the API and every download: how long it took and how it ended (for metrics). */
 	observe?: (observation: ApiObservation) => void;
-	/** Told when a status answer says a request completed, with the API's completed_at. */
-	onCompletion?: (requestId: string, completedAt: number) => void;
 }
 
 export interface XttsClient {
@@ -213,10 +210,6 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 		if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, response.headers, response.text, false);
 		const body = parseJson(response.text);
 		const status = parseStatusBody(body, requestId);
-		if (status?.status === 'COMPLETED') {
-			const completedAt = completedAtOf(body);
-			if (completedAt !== undefined) options.onCompletion?.(status.requestId, completedAt);
-		}
 		if (!status) {
 			const raw = (body as { status?: unknown } | undefined)?.status;
 			throw new XttsError(
@@ -238,7 +231,7 @@ export function createXttsClient(options: XttsClientOptions): XttsClient {
 			tell('ok');
 			return result;
 		} catch (error) {
-			tell(error instanceof XttsError ? error.kind : 'aborted');
+			tell(error instanceof XttsError ? error.kind : error instanceof DownloadError ? `download-${error.kind}` : 'aborted');
 			throw error;
 		}
 	}
