@@ -13,7 +13,7 @@ import { createSharedBalance } from './shared-balance.js';
 import type { JobRunner } from './engine.js';
 import { isUnfinished, toCancelled, toWaiting, type JobRecord } from './lifecycle.js';
 import type { JobRecords } from './records.js';
-import { NotOurs, runJob, type RunDeps, type RunEntry } from './run-job.js';
+import { NotOurs, runJob, settledWithin, type RunDeps, type RunEntry } from './run-job.js';
 import { createSharedLineKeeper } from './shared-line-keeper.js';
 import { receiveCallback } from './track.js';
 
@@ -259,13 +259,10 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			keeper.stop();
 			// No new job is fetched; the running ones hand themselves back as they stop.
 			await worker?.pause(true);
-			const runs = [...entries.values()].map((entry) => entry.run);
-			let graceTimer: ReturnType<typeof setTimeout> | undefined;
-			const graceOver = new Promise<void>((resolve) => {
-				graceTimer = setTimeout(resolve, graceMs);
-			});
-			await Promise.race([Promise.allSettled(runs), graceOver]);
-			clearTimeout(graceTimer);
+			await settledWithin(
+				[...entries.values()].map((entry) => entry.run),
+				graceMs,
+			);
 			hardStop.abort(new Error('shutting down'));
 			await worker?.close();
 			await signals.close();

@@ -62,6 +62,16 @@ export interface RunControl {
 	stillOurs?: () => Promise<boolean>;
 }
 
+/** Waits for runs to settle, for at most `graceMs` (a stop's grace for a generate request on the wire). */
+export async function settledWithin(runs: Iterable<Promise<unknown> | undefined>, graceMs: number): Promise<void> {
+	let graceTimer: ReturnType<typeof setTimeout> | undefined;
+	const graceOver = new Promise<void>((resolve) => {
+		graceTimer = setTimeout(resolve, graceMs);
+	});
+	await Promise.race([Promise.allSettled(runs), graceOver]);
+	clearTimeout(graceTimer);
+}
+
 /** 'paused': stopped for a shutdown (or a lost lock), to be taken up again; 'ended': it has its final state. */
 export type RunOutcome = 'ended' | 'paused';
 

@@ -12,7 +12,7 @@ import type { JobReporter } from './ports.js';
 import type { AudioPreparer } from './prepare-audio.js';
 import type { JobRecords } from './records.js';
 import { adoptUnfinished } from './resume.js';
-import { runJob, type RunDeps, type RunEntry } from './run-job.js';
+import { runJob, settledWithin, type RunDeps, type RunEntry } from './run-job.js';
 import { settleCancelled } from './settle.js';
 import { receiveCallback } from './track.js';
 
@@ -238,12 +238,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			shutdown.abort(new Error('shutting down'));
 			admissions.stop();
 			line.stop();
-			let graceTimer: ReturnType<typeof setTimeout> | undefined;
-			const graceOver = new Promise<void>((resolve) => {
-				graceTimer = setTimeout(resolve, graceMs);
-			});
-			await Promise.race([Promise.allSettled(runs.values()), graceOver]);
-			clearTimeout(graceTimer);
+			await settledWithin(runs.values(), graceMs);
 			hardStop.abort(new Error('shutting down'));
 			await Promise.allSettled(runs.values());
 		},
