@@ -60,7 +60,8 @@ export function createCloneQueue({ connection, logger }: { connection: Redis; lo
 				lockDuration: lockMs,
 				// Every process looks for stalled jobs this often: a dead process's jobs are taken over within 1.5 × the lock.
 				stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
-				// A job is a record that a run carries on from: taking it over again is safe, so stalls don't fail it.
+				// A job is a record that a run carries on from: taking it over again is safe, so stalls rarely fail it
+				// (past 10, BullMQ fails it and the line's reconciliation runs it again).
 				maxStalledCount: 10,
 			});
 			worker.on('error', (error) => logger.error({ err: error }, 'job worker error'));

@@ -88,8 +88,15 @@ export function createSharedLineKeeper(options: {
 	}
 
 	function shown(job: JobRecord, phase: Extract<JobPhase, { kind: 'waiting' }>): void {
-		void reporter.progress(job, phase);
-		void line.markShown(job.id, shownKey(phase)).catch(() => undefined);
+		// Another process may have started it meanwhile: its "Queued" must not be overwritten by a stale place.
+		void line
+			.has(job.id)
+			.then(async (waits) => {
+				if (!waits) return;
+				await line.markShown(job.id, shownKey(phase));
+				await reporter.progress(job, phase);
+			})
+			.catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'could not show a place in line'));
 	}
 
 	/** One process at a time tells the waiting their places, when they changed. */
