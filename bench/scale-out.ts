@@ -116,7 +116,9 @@ async function throughputRun(server: RedisServer, db: number, processes: 1 | 2, 
 
 /** Jobs held by the second process when it is killed are delivered by the first after BullMQ finds them stalled. */
 async function takeoverRun(server: RedisServer, db: number, o: ScaleOutOptions): Promise<NonNullable<ScaleOutResult['takeover']>> {
-	const env = { STORE_URL: `${server.url}/${db}`, MAX_JOBS_IN_FLIGHT: String(o.maxAtApi), JOB_LOCK_MS: String(o.lockMs), XTTS_POLL_INTERVAL_MS: '1000' };
+	// Room for every round's jobs at the API (they stay QUEUED until the kill): a round that had to wait for a slot
+	// would never start.
+	const env = { STORE_URL: `${server.url}/${db}`, MAX_JOBS_IN_FLIGHT: '50', JOB_LOCK_MS: String(o.lockMs), XTTS_POLL_INTERVAL_MS: '1000' };
 	const rig = await startRig({ env, fakes: { script: ['QUEUED'] } });
 	const worker = await startWorker(rig, env);
 	try {

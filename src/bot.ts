@@ -108,7 +108,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 	// The API's job times, learned from every completion: with polling, each request is first asked about just after
 	// it is expected to be done.
 	const timing = createPollTiming({ store: stores.meta, logger });
-	const engine = createEngine({
+	const engine = await createEngine({
 		backend: stores.backend,
 		storeUrl: config.storeUrl,
 		jobs: jobStore,

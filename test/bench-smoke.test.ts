@@ -26,7 +26,7 @@ beforeAll(async () => {
 	const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
 	expect(code, output).toBe(0);
 	results = JSON.parse(await readFile(out, 'utf8'));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
 	await rm(dir, { recursive: true, force: true });

@@ -143,6 +143,16 @@ async function settingsOrAcknowledge(interaction: CloneInteraction, context: Han
 /** A read of a shared store that is slow to answer is waited for after acknowledging, not within Discord's 3 s. */
 async function inTimeOrAcknowledge<T>(interaction: CloneInteraction, context: HandlerContext, read: Promise<T>): Promise<T> {
 	if (interaction.deferred || interaction.replied) return read;
+	// Already answered (memory, on SQLite): no timer to arm and disarm.
+	let answered: { value: T } | undefined;
+	read.then(
+		(value) => {
+			answered = { value };
+		},
+		() => undefined,
+	);
+	await Promise.resolve();
+	if (answered) return answered.value;
 	const timer = new AbortController();
 	const inTime = await Promise.race([
 		read.then((settings) => ({ settings })),

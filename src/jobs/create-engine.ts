@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Limits } from '../store/guild-settings.js';
-import { createJobSignals } from '../store/job-signals.js';
-import { createSharedLine } from '../store/shared-line.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { createSharedEngine } from './bullmq-engine.js';
 import type { JobRunner } from './engine.js';
 import type { JobRecords } from './records.js';
 import type { RunDeps } from './run-job.js';
@@ -39,12 +35,19 @@ export interface EngineOptions {
 /** A claim outlives any job (XTTS_JOB_TIMEOUT_MS is at most a day). */
 const CLAIM_TTL_MS = 2 * 24 * 60 * 60 * 1000;
 
-export function createEngine(options: EngineOptions): Engine {
+export async function createEngine(options: EngineOptions): Promise<Engine> {
 	const { deps, jobs, clock, logger, maxAtApi, limitsFor } = options;
 	if (options.backend === 'sqlite') {
 		const runner = createJobRunner({ ...deps, jobs, clock, logger, maxAtApi, limitsFor });
 		return { runner, claimOnce: async () => true, close: async () => undefined };
 	}
+	// Loaded only for Redis: the embedded default doesn't pay for BullMQ's and ioredis's code in memory.
+	const [{ Redis }, { createJobSignals }, { createSharedLine }, { createSharedEngine }] = await Promise.all([
+		import('ioredis'),
+		import('../store/job-signals.js'),
+		import('../store/shared-line.js'),
+		import('./bullmq-engine.js'),
+	]);
 	const log = logger.child({ component: 'redis' });
 	const connect = (role: string, extra: { maxRetriesPerRequest?: null } = {}) => {
 		const redis = new Redis(options.storeUrl, { connectionName: `xtts-bot:${role}`, ...extra });

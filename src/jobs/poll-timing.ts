@@ -30,6 +30,8 @@ const KEEP = 64;
 export const MIN_SAMPLES = 8;
 const STORE_KEY = 'poll-timing:v1';
 const SAVE_EVERY = 10;
+/** Fitting 64 samples is ~2,000 pairwise slopes: redone after this many new samples, not after every job. */
+const REFIT_EVERY = 4;
 
 type Sample = [chars: number, ms: number];
 
@@ -61,7 +63,8 @@ export function fitLine(samples: readonly Sample[]): { intercept: number; slope:
 
 export function createPollTiming({ store, logger }: { store: Keyv; logger: Logger }): PollTiming {
 	let samples = new Map<string, Sample[]>();
-	const fits = new Map<string, ReturnType<typeof fitLine>>();
+	/** Each language's fitted line, and how many samples it has not seen yet (refitted every few, not every job). */
+	const fits = new Map<string, ReturnType<typeof fitLine> & { unseen: number }>();
 	let unsaved = 0;
 	const log = logger.child({ component: 'poll-timing' });
 
@@ -76,8 +79,8 @@ export function createPollTiming({ store, logger }: { store: Keyv; logger: Logge
 			const known = samples.get(language);
 			if (!known || known.length < MIN_SAMPLES) return undefined;
 			let line = fits.get(language);
-			if (!line) {
-				line = fitLine(known);
+			if (!line || line.unseen >= REFIT_EVERY) {
+				line = { ...fitLine(known), unseen: 0 };
 				fits.set(language, line);
 			}
 			// A little past the line: most jobs are done by then, and one that isn't is asked again a cadence later.
@@ -89,7 +92,8 @@ export function createPollTiming({ store, logger }: { store: Keyv; logger: Logge
 			known.push([chars, ms]);
 			if (known.length > KEEP) known.splice(0, known.length - KEEP);
 			samples.set(language, known);
-			fits.delete(language);
+			const line = fits.get(language);
+			if (line) line.unseen++;
 			if (++unsaved >= SAVE_EVERY) void save().catch((error: unknown) => log.warn({ err: error }, 'could not keep the learned job times'));
 		},
 		async load() {
