@@ -275,6 +275,6 @@ async function storedWebhookSecret(stores: Stores): Promise<string> {
 	if (existing) return existing;
 	const secret = randomBytes(32).toString('base64url');
 	await stores.meta.set('webhook-secret', secret);
-	// Two processes racing here: whichever wrote last wins, and both use it from now on.
+	// Two processes starting at the same moment may each keep their own: the README asks for WEBHOOK_SECRET with several.
 	return ((await stores.meta.get('webhook-secret')) as string | undefined) ?? secret;
 }
