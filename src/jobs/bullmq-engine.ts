@@ -44,7 +44,7 @@ export interface SharedEngineOptions {
 	lockMs?: number;
 }
 
-type Entry = RunEntry & { run?: Promise<void>; bullId?: string; lockLost?: boolean };
+type Entry = RunEntry & { run?: Promise<void>; bullId?: string; lost: AbortController };
 
 export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 	const { jobs, clock, line, signals, connection, maxAtApi } = options;
@@ -71,8 +71,13 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 	async function processJob(bullJob: CloneJob, token?: string): Promise<void> {
 		const { jobId } = bullJob.data;
-		// Already running here (its lock lapsed while this process was too busy to renew it): that run goes on.
-		if (entries.has(jobId)) return;
+		// Handed to this process again while an older run of it goes on here (its lock lapsed while this process was
+		// too busy to renew it): the older run holds a dead lock, so it stops, and this one carries on from the record.
+		const older = entries.get(jobId);
+		if (older) {
+			older.lost.abort(new NotOurs('the job was handed over again'));
+			await older.run;
+		}
 		if (shutdown.signal.aborted && token) {
 			await bullJob.moveToWait(token);
 			throw new WaitingError();
@@ -86,7 +91,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 		const jobLog = log.child({ jobId, guildId: found.guildId, channelId: found.channelId });
 		// A state past `waiting` means another process had it: a takeover after a crash, or a hand-back.
 		jobLog.info({ state: found.state, takeover: found.state !== 'waiting' && found.state !== 'recorded' }, 'job run started');
-		const entry: Entry = { job: found, inbox: {}, cancel: new AbortController(), bullId: bullJob.id ?? '' };
+		const entry: Entry = { job: found, inbox: {}, cancel: new AbortController(), bullId: bullJob.id ?? '', lost: new AbortController() };
 		entries.set(jobId, entry);
 		try {
 			for (const body of await signals.kept(jobId)) {
@@ -98,14 +103,14 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			await admissions.pausedAnywhere();
 			// Every write first makes sure the job is still this process's (its lock, renewed on the way): a run that lost
 			// it (Redis unreachable for longer than the lock) must not overwrite what the new owner records.
-			const stillOurs = async () => !entry.lockLost && (!token || (await bullJob.extendLock(token, lockMs)) === 1);
+			const stillOurs = async () => !entry.lost.signal.aborted && (!token || (await bullJob.extendLock(token, lockMs)) === 1);
 			const save = async <T extends JobRecord>(job: T): Promise<T> => {
 				if (!(await stillOurs())) throw new NotOurs('the job is no longer this process’s');
 				await jobs.save(job);
 				entry.job = job;
 				return job;
 			};
-			const run = runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs });
+			const run = runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs, lost: entry.lost.signal });
 			entry.run = run.then(() => undefined);
 			const outcome = await run;
 			if (outcome === 'paused') {
@@ -120,7 +125,8 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			}
 			if (await stillOurs()) await release(jobId);
 		} finally {
-			entries.delete(jobId);
+			// A newer run of the same job may have taken the place meanwhile.
+			if (entries.get(jobId) === entry) entries.delete(jobId);
 		}
 	}
 
@@ -189,7 +195,8 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			if (!worker && !shutdown.signal.aborted) {
 				worker = await queue.work(processJob, { concurrency: maxAtApi, lockMs, connection: options.workerConnection });
 				worker.on('lockRenewalFailed', (bullIds) => {
-					for (const entry of entries.values()) if (entry.bullId && bullIds.includes(entry.bullId)) entry.lockLost = true;
+					for (const entry of entries.values())
+						if (entry.bullId && bullIds.includes(entry.bullId)) entry.lost.abort(new NotOurs('its lock could not be renewed'));
 				});
 				await signals.listen((signal) => {
 					const entry = entries.get(signal.jobId);

@@ -60,6 +60,8 @@ export interface RunControl {
 	 * is no longer this process's to run (a shared engine's lock was lost). The run then stops without a word.
 	 */
 	stillOurs?: () => Promise<boolean>;
+	/** Aborted when the engine learns the job is no longer this process's: the run stops where it is, silently. */
+	lost?: AbortSignal;
 }
 
 /** Waits for runs to settle, for at most `graceMs` (a stop's grace for a generate request on the wire). */
@@ -86,7 +88,7 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 	// An engine may hand one in, so that a Cancel arriving before the run starts is not lost.
 	const cancel = entry.cancel ?? new AbortController();
 	entry.cancel = cancel;
-	const linked = linkedSignal(shutdown, cancel.signal);
+	const linked = linkedSignal(shutdown, cancel.signal, ...(control.lost ? [control.lost] : []));
 	const { signal } = linked;
 	const context = { xtts: deps.xtts, clock: deps.clock, reporter: deps.reporter, save, log: control.log };
 	const ensureOurs = async () => {
@@ -125,7 +127,7 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 		}
 		return 'ended';
 	} catch (error) {
-		if (error instanceof NotOurs) {
+		if (error instanceof NotOurs || control.lost?.aborted) {
 			control.log.warn({ state: entry.job.state }, 'job taken over by another process; this run stops');
 			return 'paused';
 		}
