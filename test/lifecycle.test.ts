@@ -19,7 +19,8 @@ import {
 	toExpired,
 	toDelivered,
 	toFailed,
-	toPartDone,
+	toPartMoved,
+	toParts,
 	toStatus,
 	toSubmitted,
 	toSubmitting,
@@ -27,6 +28,7 @@ import {
 	toWaiting,
 	type JobRecord,
 	type JobState,
+	type PartRecord,
 } from '../src/jobs/lifecycle.js';
 import { readJobRecord, recordJob } from '../src/jobs/records.js';
 import { XttsError } from '../src/xtts/contract.js';
@@ -34,8 +36,9 @@ import { jobRecord } from './helpers/jobs.js';
 
 const AT = 1_700_000_000_000;
 const XTTS = { requestId: 'req-9', status: 'QUEUED' as const, submittedAt: AT };
-const longJob = (state: JobState, partIndex: number) =>
-	({ ...jobRecord({ state }), parts: [{ text: 'one.' }, { text: 'two.' }, { text: 'three.' }], partIndex }) as JobRecord;
+const longJob = (state: JobState, parts: PartRecord[] = [{ text: 'one.' }, { text: 'two.' }, { text: 'three.' }]) =>
+	({ ...jobRecord({ state }), parts }) as JobRecord;
+const DONE = (text: string, requestId: string): PartRecord => ({ text, requestId, submittedAt: AT, status: 'COMPLETED' });
 
 /** Each target state's named move, called with whatever record it is given (the table decides). */
 const ASK = { ownerId: '6', channelId: '4', locale: 'en-US', expiresAt: AT + 600_000 };
@@ -47,7 +50,7 @@ const MOVES: Record<JobState, (job: JobRecord) => JobRecord> = {
 	waiting: (job) => toWaiting(job as never, AT),
 	submitting: (job) => toSubmitting(job as never, AT),
 	submitted: (job) => (job.state === 'submitted' ? toStatus(job, 'PROCESSING', AT) : toSubmitted(job as never, XTTS, AT)),
-	'part-done': (job) => toPartDone(job as never, AT),
+	parts: (job) => (job.state === 'parts' ? toPartMoved(job, 0, { sending: true }, AT) : toParts(job as never, AT)),
 	completed: (job) => toCompleted(job as never, AT),
 	delivered: (job) => toDelivered(job as never, { via: 'reply', messageId: '7' }, AT),
 	failed: (job) => toFailed(job, { kind: 'timeout' }, true, AT),
@@ -59,18 +62,25 @@ describe('job lifecycle', () => {
 	const allowed = JOB_STATES.flatMap((from) => TRANSITIONS[from].map((to) => [from, to] as const));
 	const forbidden = JOB_STATES.flatMap((from) => JOB_STATES.filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const));
 
-	it('has the documented table: 28 allowed moves, the final states leading nowhere', () => {
-		expect(allowed).toHaveLength(28);
+	it('has the documented table: 29 allowed moves, the final states leading nowhere', () => {
+		expect(allowed).toHaveLength(29);
 		expect(JOB_STATES.filter((state) => !isUnfinished({ state }))).toEqual(['delivered', 'denied', 'expired', 'failed', 'cancelled', 'undeliverable']);
 	});
 
 	it.each(allowed)('%s → %s is allowed and carries what the new state guarantees', (from, to) => {
-		const before = { ...jobRecord({ state: from, createdAt: AT - 1000 }), ...(from === 'submitted' ? { xtts: XTTS } : {}) } as JobRecord;
+		const before = {
+			...jobRecord({ state: from, createdAt: AT - 1000 }),
+			...(from === 'submitted' ? { xtts: XTTS } : {}),
+			// A long text: its turn comes with parts to send; it is complete once every part is done.
+			...(to === 'parts' || from === 'parts'
+				? { parts: from === 'parts' && to === 'completed' ? [DONE('one.', 'r1'), DONE('two.', 'r2')] : [{ text: 'one.' }] }
+				: {}),
+		} as JobRecord;
 		const after = MOVES[to](before);
 		expect(after.state).toBe(to);
 		expect(after.updatedAt).toBe(AT);
 		expect(after).toMatchObject({ id: before.id, requesterId: before.requesterId, request: before.request, createdAt: AT - 1000 });
-		if (['submitted', 'part-done', 'completed', 'delivered'].includes(to)) expect(after).toHaveProperty('xtts.requestId');
+		if (['submitted', 'completed', 'delivered'].includes(to)) expect(after).toHaveProperty('xtts.requestId');
 		if (['recorded', 'waiting', 'submitting'].includes(to)) expect(after).not.toHaveProperty('xtts');
 		if (to === 'delivered') expect(after).toMatchObject({ delivered: { via: 'reply', messageId: '7' } });
 		if (to === 'failed') expect(after).toMatchObject({ failure: { kind: 'timeout' }, told: true });
@@ -87,21 +97,24 @@ describe('job lifecycle', () => {
 		expect(() => MOVES[to](before)).toThrow(`no move from ${from} to ${to}`);
 	});
 
-	it('a long text: part done → the next part is sent; its request is recorded with the part', () => {
-		const sent = toSubmitted(toSubmitting(longJob('recorded', 0) as never, AT), XTTS, AT);
-		expect(sent.parts?.[0]).toEqual({ text: 'one.', requestId: 'req-9' });
-		const done = toPartDone(sent, AT);
-		expect(done).toMatchObject({ state: 'part-done', partIndex: 0, xtts: { status: 'COMPLETED' } });
-		expect(toSubmitting(done, AT)).toMatchObject({ state: 'submitting', partIndex: 1 });
-		expect(toSubmitting(done, AT)).not.toHaveProperty('xtts');
-		// Resumed between parts: it waits for a slot, for the next part.
-		expect(toWaiting(done, AT)).toMatchObject({ state: 'waiting', partIndex: 1 });
+	it('a long text: each part moves on its own, sending → its request → done; complete once all are, with the last part as its request', () => {
+		let job = toParts(longJob('waiting', [{ text: 'one.' }, { text: 'two.' }]) as never, AT);
+		job = toPartMoved(job, 1, { sending: true }, AT);
+		expect(job.parts[1]).toEqual({ text: 'two.', sending: true });
+		job = toPartMoved(job, 1, { requestId: 'r2', submittedAt: AT, status: 'QUEUED' }, AT);
+		expect(job.parts[1]).toEqual({ text: 'two.', requestId: 'r2', submittedAt: AT, status: 'QUEUED' });
+		expect(() => toCompleted(job, AT)).toThrow(IllegalTransitionError);
+		job = toPartMoved(toPartMoved(job, 1, { status: 'COMPLETED' }, AT), 0, { requestId: 'r1', submittedAt: AT, status: 'COMPLETED' }, AT);
+		expect(toCompleted(job, AT)).toMatchObject({ state: 'completed', xtts: { requestId: 'r2', status: 'COMPLETED' }, parts: job.parts });
+		expect(() => toPartMoved(job, 5, { sending: true }, AT)).toThrow(RangeError);
 	});
 
 	it('a cancellation says whether anything reached the API', () => {
 		expect(toCancelled(jobRecord({ state: 'recorded' }), AT).reachedApi).toBe(false);
 		expect(toCancelled(jobRecord({ state: 'waiting' }), AT).reachedApi).toBe(false);
-		expect(toCancelled(longJob('waiting', 2), AT).reachedApi).toBe(true);
+		expect(toCancelled(longJob('parts'), AT).reachedApi).toBe(false);
+		expect(toCancelled(longJob('parts', [{ text: 'one.', sending: true }, { text: 'two.' }]), AT).reachedApi).toBe(true);
+		expect(toCancelled(longJob('parts', [DONE('one.', 'r1'), { text: 'two.' }]), AT).reachedApi).toBe(true);
 		expect(toCancelled(jobRecord({ state: 'submitting' }), AT).reachedApi).toBe(true);
 		expect(toCancelled(jobRecord({ state: 'submitted' }), AT)).toMatchObject({ reachedApi: true, xtts: { requestId: 'req-job-1' } });
 	});
@@ -127,7 +140,7 @@ describe('failure kinds', () => {
 		expect(toFailure(error).kind).toBe(kind);
 	});
 
-	it('between parts, a failure names the part about to be sent; a join without ffmpeg names none', async () => {
+	it('a failure names the part its error names; a join without ffmpeg names none', async () => {
 		const told: Failure[] = [];
 		const context = {
 			reporter: { failed: async (_job: JobRecord, failure: Failure) => void told.push(failure), cancelled: async () => undefined },
@@ -135,10 +148,10 @@ describe('failure kinds', () => {
 			clock: systemClock,
 			log: silentLogger,
 		};
-		await settleFailure(longJob('part-done', 0), new XttsError('balance', ''), context);
-		await settleFailure(longJob('submitted', 2), new XttsError('network', ''), context);
-		await settleFailure(longJob('completed', 2), new AudioJoinError('needs-ffmpeg', ''), context);
-		expect(told).toEqual([{ kind: 'balance', part: { index: 1, total: 3 } }, { kind: 'network', part: { index: 2, total: 3 } }, { kind: 'needs-ffmpeg' }]);
+		await settleFailure(longJob('parts'), new JobFailed({ kind: 'balance', part: { index: 1, total: 3 } }), context);
+		await settleFailure(longJob('parts'), new JobFailed({ kind: 'interrupted', part: { index: 2, total: 3 } }), context);
+		await settleFailure(longJob('completed'), new AudioJoinError('needs-ffmpeg', ''), context);
+		expect(told).toEqual([{ kind: 'balance', part: { index: 1, total: 3 } }, { kind: 'interrupted', part: { index: 2, total: 3 } }, { kind: 'needs-ffmpeg' }]);
 	});
 
 	it('every kind has its own message in every reply language', () => {
@@ -156,7 +169,7 @@ describe('job records', () => {
 		const base = { createdAt: AT, interaction: { id: '1', applicationId: '2', token: 't', createdAt: AT }, guildId: '3', channelId: '4', requesterId: '5' };
 		const request = { speakerUrl: 'u', speakerName: 'v.wav', language: 'en' as const, languageSource: 'default' as const, cleanupVoice: false };
 		const short = recordJob({ ...base, locale: 'en-US', uploadLimit: 1, request: { ...request, text: 'Hello.' } });
-		expect(short).toMatchObject({ v: 2, state: 'recorded', partIndex: 0, updatedAt: AT });
+		expect(short).toMatchObject({ v: 3, state: 'recorded', updatedAt: AT });
 		expect(short).not.toHaveProperty('parts');
 		const long = recordJob({ ...base, locale: 'en-US', uploadLimit: 1, request: { ...request, text: 'A sentence of some length. '.repeat(40).trim() } });
 		expect(long.parts?.length).toBeGreaterThan(1);
@@ -167,17 +180,19 @@ describe('job records', () => {
 		const v1 = { ...jobRecord(), v: 1 } as Record<string, unknown>;
 		delete v1.partIndex;
 		const xtts = { requestId: 'r1', status: 'PROCESSING' };
-		expect(readJobRecord({ ...v1, state: 'recorded', partIndex: 2 })).toMatchObject({ v: 2, state: 'recorded', partIndex: 2 });
+		expect(readJobRecord({ ...v1, state: 'recorded' })).toMatchObject({ v: 3, state: 'recorded' });
+		expect(readJobRecord({ ...v1, state: 'recorded' })).not.toHaveProperty('partIndex');
 		expect(readJobRecord({ ...v1, state: 'submitted', xtts })).toMatchObject({
 			state: 'submitted',
-			partIndex: 0,
 			xtts: { ...xtts, submittedAt: v1.createdAt },
 		});
 		expect(readJobRecord({ ...v1, state: 'delivering', xtts })).toMatchObject({ state: 'completed', xtts });
 		// Stopped between a long text's parts (the first version wrote `delivering` after each part): the next is still to send.
 		const parts = [{ text: 'one.', requestId: 'r1' }, { text: 'two.' }];
-		expect(readJobRecord({ ...v1, state: 'delivering', xtts, parts, partIndex: 0 })).toMatchObject({ state: 'part-done', partIndex: 0, xtts });
-		expect(readJobRecord({ ...v1, state: 'delivering', xtts, parts, partIndex: 1 })).toMatchObject({ state: 'completed', partIndex: 1 });
+		expect(readJobRecord({ ...v1, state: 'delivering', xtts, parts, partIndex: 0 })).toEqual(
+			expect.objectContaining({ state: 'parts', parts: [{ text: 'one.', requestId: 'r1', status: 'COMPLETED' }, { text: 'two.' }] }),
+		);
+		expect(readJobRecord({ ...v1, state: 'delivering', xtts, parts, partIndex: 1 })).toMatchObject({ state: 'completed', parts });
 		expect(readJobRecord({ ...v1, state: 'submitted' })).toMatchObject({ state: 'submitting' });
 		expect(
 			readJobRecord({ ...v1, state: 'delivered', xtts, outcome: { kind: 'delivered', via: 'channel', messageId: '8', voiceMessageId: '9' } }),
@@ -203,5 +218,41 @@ describe('job records', () => {
 		});
 		expect(readJobRecord({ v: 7 })).toBeUndefined();
 		expect(readJobRecord(undefined)).toBeUndefined();
+	});
+
+	it("reads the second version's long texts (parts one after the other) as parts with lives of their own", () => {
+		const v2 = { ...jobRecord(), v: 2, partIndex: 0 } as Record<string, unknown>;
+		const xtts = { requestId: 'r2', status: 'PROCESSING', submittedAt: AT, pollingUrl: 'https://api.example/status/r2' };
+		const parts = [{ text: 'one.', requestId: 'r1' }, { text: 'two.' }, { text: 'three.' }];
+		// Short texts only lose the part counter.
+		expect(readJobRecord({ ...v2, state: 'submitted', xtts })).toEqual({ ...v2, v: 3, partIndex: undefined, state: 'submitted', xtts });
+		// Part 2 at the API: followed again, never sent again.
+		expect(readJobRecord({ ...v2, state: 'submitted', xtts, parts, partIndex: 1 })).toEqual(
+			expect.objectContaining({
+				v: 3,
+				state: 'parts',
+				parts: [
+					{ text: 'one.', requestId: 'r1', status: 'COMPLETED' },
+					{ text: 'two.', requestId: 'r2', submittedAt: AT, status: 'PROCESSING', pollingUrl: xtts.pollingUrl },
+					{ text: 'three.' },
+				],
+			}),
+		);
+		// Stopped while part 2's request was on the wire: it fails as interrupted when taken up.
+		expect(readJobRecord({ ...v2, state: 'submitting', parts, partIndex: 1 })).toMatchObject({
+			state: 'parts',
+			parts: [{ status: 'COMPLETED' }, { sending: true }, { text: 'three.' }],
+		});
+		// Between parts 1 and 2, and in line for part 2.
+		expect(readJobRecord({ ...v2, state: 'part-done', xtts: { ...xtts, requestId: 'r1' }, parts, partIndex: 0 })).toMatchObject({
+			state: 'parts',
+			parts: [{ status: 'COMPLETED' }, { text: 'two.' }, { text: 'three.' }],
+		});
+		expect(readJobRecord({ ...v2, state: 'waiting', parts, partIndex: 1 })).toMatchObject({
+			state: 'parts',
+			parts: [{ status: 'COMPLETED' }, { text: 'two.' }, { text: 'three.' }],
+		});
+		expect(readJobRecord({ ...v2, state: 'waiting', parts, partIndex: 0 })).toMatchObject({ state: 'waiting', parts });
+		expect(readJobRecord({ ...v2, state: 'part-done', parts, partIndex: 1 })).not.toHaveProperty('xtts');
 	});
 });

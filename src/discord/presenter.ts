@@ -2,7 +2,7 @@ import { escapeMarkdown, time, TimestampStyles, userMention, type APIEmbed } fro
 import { formatDecimal, languageNameFor, t } from '../i18n/index.js';
 import type { SpeakerProblem } from '../audio/speaker-check.js';
 import type { Failure } from '../jobs/failure.js';
-import { partOf, type JobIn, type JobRecord, type VoiceUse } from '../jobs/lifecycle.js';
+import { partsDone, type JobIn, type JobRecord, type VoiceUse } from '../jobs/lifecycle.js';
 import type { JobPhase, JobResult } from '../jobs/ports.js';
 import type { LanguageSource } from '../store/guild-settings.js';
 import type { LanguageCode } from '../xtts/languages.js';
@@ -43,8 +43,9 @@ function phaseText(locale: string, phase: JobPhase): string {
 function runningMessage(job: JobRecord, phase: string): string {
 	// A relative timestamp shows the elapsed time live in every client, without an edit per second.
 	const started = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
-	const current = partOf(job);
-	const part = current ? t(job.locale, 'progress.part', { part: current.index + 1, total: current.total }) : '';
+	// A long text: the part being worked on, counting those done (its parts go several at once, in any order).
+	const parts = partsDone(job);
+	const part = parts ? t(job.locale, 'progress.part', { part: Math.min(parts.done + 1, parts.total), total: parts.total }) : '';
 	return t(job.locale, 'progress', {
 		member: userMention(job.requesterId),
 		phase: `${phase}${part}`,

@@ -2,7 +2,7 @@ import { aiComment } from '../audio/ai-marking.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { XttsClient } from '../xtts/client.js';
-import { XttsError, type JobStatus } from '../xtts/contract.js';
+import { XttsError } from '../xtts/contract.js';
 import { JobFailed } from './failure.js';
 import { toDelivered, type JobIn, type JobRecord } from './lifecycle.js';
 import type { JobReporter, JobResult, ResultAudio } from './ports.js';
@@ -23,18 +23,14 @@ export interface FinishContext {
 	log: Logger;
 }
 
-export async function finish(job: JobIn<'completed'>, final: JobStatus | undefined, context: FinishContext, signal: AbortSignal): Promise<JobRecord> {
+/**
+ * `known`: the media URLs this run saw, by part index (0 for a short text). Any other (resumed while delivering,
+ * an earlier run's part) is asked for again: media URLs are not stored, they may be signed.
+ */
+export async function finish(job: JobIn<'completed'>, known: ReadonlyMap<number, string>, context: FinishContext, signal: AbortSignal): Promise<JobRecord> {
 	const { xtts, audio, reporter, log } = context;
-	if (!final) {
-		// Resumed while delivering: ask the API for the media URL again (it is not stored: it may be signed).
-		final = await xtts.getStatus(job.xtts.requestId, { ...pollingUrlOf(job), signal });
-		if (final.status === 'FAILED') throw new JobFailed({ kind: 'failed', ...(final.error ? { apiError: final.error } : {}) });
-		if (final.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
-	}
-	const mediaUrl = final.mediaUrls[0];
-	if (!mediaUrl) throw new XttsError('bad-response', 'COMPLETED without a media_url');
-
-	const urls = job.parts && job.parts.length > 1 ? await partMediaUrls(job, mediaUrl, xtts, signal) : [mediaUrl];
+	const urls = job.parts && job.parts.length > 1 ? await partMediaUrls(job, known, xtts, signal) : [known.get(0) ?? (await mediaUrlAgain(job, xtts, signal))];
+	const mediaUrl = urls.at(-1) as string;
 	const options = { signal, comment: aiComment(job.id) };
 	const prepared = urls.length > 1 ? await audio.prepareJoined(urls, job.uploadLimit, options) : await audio.prepare(mediaUrl, job.uploadLimit, options);
 	let resultAudio: ResultAudio;
@@ -63,13 +59,23 @@ export async function finish(job: JobIn<'completed'>, final: JobStatus | undefin
 	}
 }
 
-/** The earlier parts' media URLs are asked for again now: they are not stored (they may be signed). */
-async function partMediaUrls(job: JobIn<'completed'>, lastUrl: string, xtts: XttsClient, signal: AbortSignal): Promise<string[]> {
+async function mediaUrlAgain(job: JobIn<'completed'>, xtts: XttsClient, signal: AbortSignal): Promise<string> {
+	const final = await xtts.getStatus(job.xtts.requestId, { ...pollingUrlOf(job), signal });
+	if (final.status === 'FAILED') throw new JobFailed({ kind: 'failed', ...(final.error ? { apiError: final.error } : {}) });
+	if (final.status === 'ERROR') throw new JobFailed({ kind: 'provider-error' });
+	const url = final.mediaUrls[0];
+	if (final.status !== 'COMPLETED' || !url) throw new XttsError('bad-response', 'COMPLETED without a media_url');
+	return url;
+}
+
+/** Every part's media URL, in the text's order: those not seen in this run asked for again, one after the other. */
+async function partMediaUrls(job: JobIn<'completed'>, known: ReadonlyMap<number, string>, xtts: XttsClient, signal: AbortSignal): Promise<string[]> {
 	const parts = job.parts ?? [];
 	const urls: string[] = [];
 	for (const [index, part] of parts.entries()) {
-		if (index === parts.length - 1) {
-			urls.push(lastUrl);
+		const seen = known.get(index);
+		if (seen) {
+			urls.push(seen);
 			continue;
 		}
 		const status = part.requestId ? await xtts.getStatus(part.requestId, { ...(part.pollingUrl ? { pollingUrl: part.pollingUrl } : {}), signal }) : undefined;

@@ -10,20 +10,20 @@ import type { Failure } from './failure.js';
  * move that is not in the table throws.
  *
  *   recorded ─► waiting ─► submitting ─► submitted ─► completed ─► delivered
- *    │ ▲ │         ▲           ▲            │  ▲           └──────► undeliverable
- *    │ │ └─────────┼───────────┘            ▼  │ (next part)
- *    │ │           └─────────────────── part-done
- *    ▼ │ (allowed)
+ *    │ ▲ │ │       │   └──► parts ◄─┐      (a short text)  ▲    └──────► undeliverable
+ *    │ │ │ └───────┼────────┘ │ └───┘ (a part moved)       │
+ *    │ │ │         │          └──────────────────────────────┘ (every part done)
+ *    ▼ │ (allowed) └── a long text: its parts, several at the API at once, each with its own small life in `parts`
  *   awaiting-consent ─► denied | expired
  *   any active state ─► failed(kind) | cancelled
  *
- * Order matters for money: the record is written before anything is spent, and `submitting` is written just
- * before the generate request leaves. A record found in `submitting` after a crash may have been charged: it
- * fails as `interrupted`, and is never sent again. `recorded`, `waiting` and `part-done` never have a request
- * on the wire, so they are safe to send after a restart.
+ * Order matters for money: the record is written before anything is spent, and `submitting` (a part's `sending`)
+ * is written just before the generate request leaves. A record found in `submitting`, or with a part `sending`,
+ * after a crash may have been charged: it fails as `interrupted`, and is never sent again. `recorded`, `waiting`
+ * and a part not yet sending never have a request on the wire, so they are safe to send after a restart.
  */
 
-export const JOB_RECORD_VERSION = 2;
+export const JOB_RECORD_VERSION = 3;
 
 export interface JobRequest {
 	speakerUrl: string;
@@ -69,11 +69,27 @@ export interface XttsRequest {
 	submittedAt: number;
 }
 
-/** A part of a long text and, once sent, its request (their media URLs are asked for again when joining). */
+/**
+ * A part of a long text, and its own small life: pending → sending → at the API (its request, with the API's
+ * status) → done (COMPLETED). Media URLs are not kept (they may be signed): they are asked for again when joining.
+ */
 export interface PartRecord {
 	text: string;
+	/** Written just before its generate request leaves: from here on it may be charged, and it is never sent again. */
+	sending?: true;
 	requestId?: string;
 	pollingUrl?: string;
+	/** When its request reached the API: its deadline counts from here. */
+	submittedAt?: number;
+	status?: XttsStatus;
+}
+
+export type PartPhase = 'pending' | 'sending' | 'at-api' | 'done';
+
+export function partPhase(part: PartRecord): PartPhase {
+	if (part.status === 'COMPLETED') return 'done';
+	if (part.requestId) return 'at-api';
+	return part.sending ? 'sending' : 'pending';
 }
 
 export interface DeliveredTo {
@@ -87,8 +103,6 @@ export interface DeliveredTo {
 export interface JobCommon {
 	v: typeof JOB_RECORD_VERSION;
 	id: string;
-	/** The process running it (see store/ownership.ts). */
-	owner?: string;
 	createdAt: number;
 	updatedAt: number;
 	/** What is needed to edit the deferred reply, also after a restart. The token is a credential: never log it. */
@@ -100,10 +114,8 @@ export interface JobCommon {
 	/** The largest upload the reply may carry (the interaction's attachment_size_limit). */
 	uploadLimit: number;
 	request: JobRequest;
-	/** A long text, spoken as several requests one after the other and joined. Absent for a short text. */
+	/** A long text, spoken as several requests (up to PARTS_IN_PARALLEL at once) and joined in order. Absent for a short text. */
 	parts?: PartRecord[];
-	/** The part being worked on: the next to send before it is sent; 0 for a short text. */
-	partIndex: number;
 }
 
 export type JobRecord =
@@ -114,7 +126,7 @@ export type JobRecord =
 	| (JobCommon & { state: 'waiting' })
 	| (JobCommon & { state: 'submitting' })
 	| (JobCommon & { state: 'submitted'; xtts: XttsRequest })
-	| (JobCommon & { state: 'part-done'; xtts: XttsRequest })
+	| (JobCommon & { state: 'parts'; parts: PartRecord[] })
 	| (JobCommon & { state: 'completed'; xtts: XttsRequest })
 	| (JobCommon & { state: 'delivered'; xtts: XttsRequest; delivered: DeliveredTo })
 	| (JobCommon & { state: 'failed'; xtts?: XttsRequest; failure: Failure; told: boolean })
@@ -126,14 +138,15 @@ export type JobIn<S extends JobState> = Extract<JobRecord, { state: S }>;
 
 /** Every allowed move; anything else is a bug and throws. */
 export const TRANSITIONS: { readonly [S in JobState]: readonly JobState[] } = {
-	recorded: ['awaiting-consent', 'waiting', 'submitting', 'failed', 'cancelled'],
+	recorded: ['awaiting-consent', 'waiting', 'submitting', 'parts', 'failed', 'cancelled'],
 	// Allowed: back to `recorded`, nothing spent yet, and admitted like any new request.
 	'awaiting-consent': ['recorded', 'denied', 'expired', 'cancelled'],
-	waiting: ['submitting', 'failed', 'cancelled'],
+	waiting: ['submitting', 'parts', 'failed', 'cancelled'],
 	submitting: ['submitted', 'failed', 'cancelled'],
 	// submitted → submitted: the API's status moved (QUEUED → PROCESSING).
-	submitted: ['submitted', 'part-done', 'completed', 'failed', 'cancelled'],
-	'part-done': ['waiting', 'submitting', 'failed', 'cancelled'],
+	submitted: ['submitted', 'completed', 'failed', 'cancelled'],
+	// parts → parts: one of them moved (sending, at the API, a status, done).
+	parts: ['parts', 'completed', 'failed', 'cancelled'],
 	completed: ['delivered', 'undeliverable', 'failed', 'cancelled'],
 	delivered: [],
 	denied: [],
@@ -170,11 +183,10 @@ function move<S extends JobState>(job: JobRecord, to: S, fields: StateFields<S>,
 
 /** The fields every state carries, without the ones of the state it is leaving. */
 function commonOf(job: JobRecord): JobCommon {
-	const { v, id, owner, createdAt, updatedAt, interaction, guildId, channelId, requesterId, locale, uploadLimit, request, parts, partIndex } = job;
+	const { v, id, createdAt, updatedAt, interaction, guildId, channelId, requesterId, locale, uploadLimit, request, parts } = job;
 	return {
 		v,
 		id,
-		...(owner === undefined ? {} : { owner }),
 		createdAt,
 		updatedAt,
 		interaction,
@@ -185,12 +197,8 @@ function commonOf(job: JobRecord): JobCommon {
 		uploadLimit,
 		request,
 		...(parts ? { parts } : {}),
-		partIndex,
 	};
 }
-
-/** After a part is done, the next one is worked on. */
-const nextPart = (job: JobRecord): Partial<JobCommon> => (job.state === 'part-done' ? { partIndex: job.partIndex + 1 } : {});
 
 /** Posted an ask for the voice owner's permission; nothing is sent to the API before it is answered. */
 export const toAwaitingConsent = (job: JobIn<'recorded'>, consent: ConsentAsk, at: number) => move(job, 'awaiting-consent', { consent }, at);
@@ -206,27 +214,55 @@ export const toDenied = (job: JobIn<'awaiting-consent'>, at: number) => move(job
 export const toExpired = (job: JobIn<'awaiting-consent'>, at: number) => move(job, 'expired', { consent: job.consent }, at);
 
 /** Into the line, waiting for a slot at the API. */
-export const toWaiting = (job: JobIn<'recorded' | 'part-done'>, at: number) => move(job, 'waiting', {}, at, nextPart(job));
+export const toWaiting = (job: JobIn<'recorded'>, at: number) => move(job, 'waiting', {}, at);
 
-/** Written just before the generate request leaves: from here on it may be charged. */
-export const toSubmitting = (job: JobIn<'recorded' | 'waiting' | 'part-done'>, at: number) => move(job, 'submitting', {}, at, nextPart(job));
+/** Written just before a short text's generate request leaves: from here on it may be charged. */
+export const toSubmitting = (job: JobIn<'recorded' | 'waiting'>, at: number) => move(job, 'submitting', {}, at);
 
-/** The API took the request (its 202). A long text's part records its request too, for joining later. */
-export function toSubmitted(job: JobIn<'submitting'>, xtts: XttsRequest, at: number): JobIn<'submitted'> {
-	const parts = job.parts?.map((part, index) =>
-		index === job.partIndex ? { ...part, requestId: xtts.requestId, ...(xtts.pollingUrl ? { pollingUrl: xtts.pollingUrl } : {}) } : part,
-	);
-	return move(job, 'submitted', { xtts }, at, parts ? { parts } : {});
+/** The API took the request (its 202). */
+export const toSubmitted = (job: JobIn<'submitting'>, xtts: XttsRequest, at: number): JobIn<'submitted'> => move(job, 'submitted', { xtts }, at);
+
+/** A long text's turn has come: its parts are sent, several at once, each moving on its own (`toPartMoved`). */
+export function toParts(job: JobIn<'recorded' | 'waiting'>, at: number): JobIn<'parts'> {
+	if (!job.parts) throw new IllegalTransitionError(job.state, 'parts', job.id);
+	return move(job, 'parts', { parts: job.parts }, at);
+}
+
+/**
+ * One part moved: `sending` (written just before its request leaves), its request taken (the 202: `sending` goes),
+ * a status from the API, or done (COMPLETED). A part never moves back.
+ */
+export function toPartMoved(job: JobIn<'parts'>, index: number, fields: Omit<PartRecord, 'text'>, at: number): JobIn<'parts'> {
+	if (!job.parts[index]) throw new RangeError(`job ${job.id} has no part ${index}`);
+	const parts = job.parts.map((part, i) => {
+		if (i !== index) return part;
+		const moved: PartRecord = { ...part, ...fields };
+		// Once its request is known, it is no longer being sent.
+		if (moved.requestId) delete moved.sending;
+		return moved;
+	});
+	return move(job, 'parts', { parts }, at);
 }
 
 /** The API's status moved without finishing (QUEUED → PROCESSING). */
 export const toStatus = (job: JobIn<'submitted'>, status: XttsStatus, at: number) => move(job, 'submitted', { xtts: { ...job.xtts, status } }, at);
 
-/** A part of a long text is done and another follows. */
-export const toPartDone = (job: JobIn<'submitted'>, at: number) => move(job, 'part-done', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
-
-/** The last (or only) request is done: the result is being delivered. */
-export const toCompleted = (job: JobIn<'submitted'>, at: number) => move(job, 'completed', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
+/**
+ * The request is done (a long text: every part is): the result is being delivered. A long text's `xtts` is its
+ * last part's request.
+ */
+export function toCompleted(job: JobIn<'submitted' | 'parts'>, at: number): JobIn<'completed'> {
+	if (job.state !== 'parts') return move(job, 'completed', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
+	const last = job.parts.at(-1);
+	if (!last?.requestId || job.parts.some((part) => partPhase(part) !== 'done')) throw new IllegalTransitionError(job.state, 'completed', job.id);
+	const xtts: XttsRequest = {
+		requestId: last.requestId,
+		status: 'COMPLETED',
+		submittedAt: last.submittedAt ?? at,
+		...(last.pollingUrl ? { pollingUrl: last.pollingUrl } : {}),
+	};
+	return move(job, 'completed', { xtts }, at);
+}
 
 export const toDelivered = (job: JobIn<'completed'>, delivered: DeliveredTo, at: number) => move(job, 'delivered', { xtts: job.xtts, delivered }, at);
 
@@ -234,8 +270,9 @@ export const toDelivered = (job: JobIn<'completed'>, delivered: DeliveredTo, at:
 export const toFailed = (job: JobRecord, failure: Failure, told: boolean, at: number) => move(job, 'failed', { ...xttsOf(job), failure, told }, at);
 
 export function toCancelled(job: JobRecord, at: number): JobIn<'cancelled'> {
-	// A long text waiting for its next part has had the earlier ones generated.
-	const reachedApi = !(job.state === 'recorded' || job.state === 'waiting' || job.state === 'awaiting-consent') || job.partIndex > 0;
+	// A long text's parts: charged once one of them was (or may have been) sent.
+	const notSent = job.state === 'recorded' || job.state === 'waiting' || job.state === 'awaiting-consent';
+	const reachedApi = job.state === 'parts' ? job.parts.some((part) => partPhase(part) !== 'pending') : !notSent;
 	return move(job, 'cancelled', { ...xttsOf(job), reachedApi }, at);
 }
 
@@ -246,12 +283,9 @@ function xttsOf(job: JobRecord): { xtts?: XttsRequest } {
 	return 'xtts' in job && job.xtts ? { xtts: job.xtts } : {};
 }
 
-/** Which part a job is on, for progress and failures; undefined for a short text. */
-export function partOf(job: JobRecord): { index: number; total: number } | undefined {
-	return job.parts ? { index: job.partIndex, total: job.parts.length } : undefined;
-}
-
-/** The text of the request being worked on: the current part's for a long text. */
-export function currentText(job: JobRecord): string {
-	return job.parts?.[job.partIndex]?.text ?? job.request.text;
+/** How far a long text is: its parts done, of how many; undefined for a short text. */
+export function partsDone(job: JobRecord): { done: number; total: number } | undefined {
+	if (!job.parts) return undefined;
+	const done = job.state === 'completed' || job.state === 'delivered' ? job.parts.length : job.parts.filter((part) => partPhase(part) === 'done').length;
+	return { done, total: job.parts.length };
 }

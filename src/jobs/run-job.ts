@@ -2,11 +2,11 @@ import type { Clock } from '../util/clock.js';
 import { linkedSignal } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import type { XttsClient } from '../xtts/client.js';
-import type { JobStatus } from '../xtts/contract.js';
 import type { Admissions } from './admission.js';
 import { JobFailed } from './failure.js';
 import { finish } from './finish.js';
 import type { JobRecord } from './lifecycle.js';
+import { runParts, type PartSlots } from './parts.js';
 import type { JobReporter } from './ports.js';
 import type { PollTiming } from './poll-timing.js';
 import type { AudioPreparer } from './prepare-audio.js';
@@ -35,6 +35,8 @@ export interface RunDeps {
 	timing?: PollTiming | undefined;
 	/** Told of each request's own time at the API, for metrics. */
 	onApiDone?: ((requestId: string, apiMs: number) => void) | undefined;
+	/** PARTS_IN_PARALLEL: a long text's parts at the API at once (default 3), each on a slot of its own. */
+	partsInParallel?: number | undefined;
 }
 
 /** One job being run by this process. */
@@ -62,6 +64,8 @@ export interface RunControl {
 	stillOurs?: () => Promise<boolean>;
 	/** Aborted when the engine learns the job is no longer this process's: the run stops where it is, silently. */
 	lost?: AbortSignal;
+	/** More slots at the API for a long text's parts; without them its parts go one at a time. */
+	partSlots?: PartSlots;
 }
 
 /** Waits for runs to settle, for at most `graceMs` (a stop's grace for a generate request on the wire). */
@@ -73,6 +77,8 @@ export async function settledWithin(runs: Iterable<Promise<unknown> | undefined>
 	await Promise.race([Promise.allSettled(runs), graceOver]);
 	clearTimeout(graceTimer);
 }
+
+export const DEFAULT_PARTS_IN_PARALLEL = 3;
 
 /** 'paused': stopped for a shutdown (or a lost lock), to be taken up again; 'ended': it has its final state. */
 export type RunOutcome = 'ended' | 'paused';
@@ -94,36 +100,55 @@ export async function runJob(deps: RunDeps, control: RunControl): Promise<RunOut
 	const ensureOurs = async () => {
 		if (control.stillOurs && !(await control.stillOurs())) throw new NotOurs('the job is no longer this process’s');
 	};
+	const sending = () => ({
+		...context,
+		admissions: deps.admissions,
+		webhookUrl: deps.webhook?.urlFor(job.id),
+		hardStop: control.hardStop,
+		memberCancel: cancel.signal,
+	});
+	const following = {
+		inbox: entry.inbox,
+		intervalMs: deps.webhook ? deps.webhook.safetyPollIntervalMs : deps.pollIntervalMs,
+		jobTimeoutMs: deps.jobTimeoutMs,
+		onApiDone: deps.onApiDone,
+	};
 	try {
 		// Stopped while the generate request was in flight: it may have been charged. Never sent again.
 		if (job.state === 'submitting') throw new JobFailed({ kind: 'interrupted' });
-		let final: JobStatus | undefined;
-		let justSent = false;
-		for (;;) {
-			if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') {
-				if (cancel.signal.aborted) throw cancel.signal.reason;
-				// Stopping: a job not sent yet stays as it is, to be sent by the next start.
-				if (shutdown.aborted) throw shutdown.reason;
+		/** Media URLs seen done in this run, by part index (0 for a short text); the others are asked for again. */
+		let mediaUrls = new Map<number, string>();
+		const notSent = job.state === 'recorded' || job.state === 'waiting';
+		if (notSent || job.state === 'parts') {
+			if (cancel.signal.aborted) throw cancel.signal.reason;
+			// Stopping: a job not sent yet stays as it is, to be sent by the next start.
+			if (shutdown.aborted) throw shutdown.reason;
+		}
+		if (job.parts && (job.state === 'recorded' || job.state === 'waiting' || job.state === 'parts')) {
+			const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook } : undefined;
+			const inParallel = deps.partsInParallel ?? DEFAULT_PARTS_IN_PARALLEL;
+			const parts = { ...sending(), follow: following, timing, inParallel, slots: control.partSlots, shutdown, ensureOurs };
+			({ job, mediaUrls } = await runParts(job, parts, signal));
+		} else {
+			let justSent = false;
+			if (job.state === 'recorded' || job.state === 'waiting') {
 				await ensureOurs();
-				const webhookUrl = deps.webhook?.urlFor(job.id);
-				job = await submit(job, { ...context, admissions: deps.admissions, webhookUrl, hardStop: control.hardStop, memberCancel: cancel.signal });
+				job = await submit(job, sending());
 				justSent = true;
 			}
 			if (shutdown.aborted) throw shutdown.reason;
 			if (cancel.signal.aborted) throw cancel.signal.reason;
-			if (job.state !== 'submitted') break;
-			const intervalMs = deps.webhook ? deps.webhook.safetyPollIntervalMs : deps.pollIntervalMs;
-			const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook && justSent } : undefined;
-			justSent = false;
-			({ job, final } = await track(
-				job,
-				{ ...context, inbox: entry.inbox, intervalMs, jobTimeoutMs: deps.jobTimeoutMs, timing, onApiDone: deps.onApiDone },
-				signal,
-			));
+			if (job.state === 'submitted') {
+				const timing = deps.timing ? { learner: deps.timing, schedule: !deps.webhook && justSent } : undefined;
+				const tracked = await track(job, { ...context, ...following, timing }, signal);
+				job = tracked.job;
+				const url = tracked.final.mediaUrls[0];
+				if (url) mediaUrls = new Map([[0, url]]);
+			}
 		}
 		if (job.state === 'completed') {
 			await ensureOurs();
-			job = await finish(job, final, { ...context, audio: deps.audio }, signal);
+			job = await finish(job, mediaUrls, { ...context, audio: deps.audio }, signal);
 		}
 		return 'ended';
 	} catch (error) {

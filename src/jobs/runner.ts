@@ -47,7 +47,7 @@ export interface JobRunnerOptions {
 type Entry = RunEntry;
 
 /** States that hold a slot at the API when a run starts; a resumed `completed` job only delivers. */
-const NEEDS_SLOT: ReadonlySet<JobRecord['state']> = new Set(['recorded', 'waiting', 'part-done', 'submitting', 'submitted']);
+const NEEDS_SLOT: ReadonlySet<JobRecord['state']> = new Set(['recorded', 'waiting', 'parts', 'submitting', 'submitted']);
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	const { xtts, jobs, reporter, audio, clock, webhook } = options;
@@ -109,14 +109,14 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	/** Into the line: a job that never reached the API (or is between parts) waits for a slot. */
-	async function enqueue(job: JobIn<'recorded' | 'waiting' | 'part-done'>, limits: Limits): Promise<void> {
+	async function enqueue(job: JobIn<'recorded' | 'waiting'>, limits: Limits): Promise<void> {
 		const waiting = job.state === 'waiting' ? job : toWaiting(job, clock.now());
 		entries.set(job.id, { job: waiting, inbox: {} });
 		line.join(waiting, limits);
 		// It may be able to start at once after all (a limit freed meanwhile): the line decides, in its order.
 		pump();
 		if (waiting === job) return;
-		// The job is accepted and in line whatever this write does: a record left `recorded` or `part-done` is just
+		// The job is accepted and in line whatever this write does: a record left `recorded` is just
 		// as safe (nothing on the wire), and a restart puts it in line again.
 		await save(waiting).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'could not record that the job is waiting; it waits all the same'));
 	}
@@ -187,7 +187,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			const adopted = await adoptUnfinished({ jobs, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
 			for (const job of adopted) {
 				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
-				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await enqueue(job, await limitsFor(job.guildId));
+				if (job.state === 'recorded' || job.state === 'waiting') await enqueue(job, await limitsFor(job.guildId));
 				else launch(job);
 			}
 			// A job that joined the line while every run ended is picked up here.

@@ -1,7 +1,7 @@
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { JobFailed, toFailure, type Failure } from './failure.js';
-import { partOf, toCancelled, toFailed, toUndeliverable, type JobRecord } from './lifecycle.js';
+import { JobFailed, toFailure } from './failure.js';
+import { toCancelled, toFailed, toUndeliverable, type JobRecord } from './lifecycle.js';
 import { UndeliverableError, type JobReporter } from './ports.js';
 
 /** How a job ends without a result: cancelled by its member, failed (and why), or undeliverable. */
@@ -11,16 +11,6 @@ export interface SettleContext {
 	save<T extends JobRecord>(job: T): Promise<T>;
 	clock: Clock;
 	log: Logger;
-}
-
-/**
- * A long text's failure says which part failed, whatever ended it (a timeout, a refused request…): between parts,
- * the one about to be sent. Not for a join without ffmpeg: every part was made.
- */
-function withPart(failure: Failure, job: JobRecord): Failure {
-	const current = partOf(job);
-	if (failure.part || !current || failure.kind === 'needs-ffmpeg') return failure;
-	return { ...failure, part: job.state === 'part-done' ? { ...current, index: current.index + 1 } : current };
 }
 
 export async function settleCancelled(job: JobRecord, context: SettleContext): Promise<void> {
@@ -40,7 +30,8 @@ export async function settleFailure(job: JobRecord, error: unknown, context: Set
 		await context.save(toUndeliverable(job, clock.now())).catch((storeError: unknown) => log.error({ err: storeError }, 'could not record the failure'));
 		return;
 	}
-	const failure = withPart(toFailure(error), job);
+	// A long text's failure names its part where one part caused it (jobs/parts.ts names it).
+	const failure = toFailure(error);
 	if (failure.kind === 'internal') log.error({ err: error, state: job.state }, 'job failed');
 	else {
 		const apiError = failure.kind === 'failed' ? failure.apiError : undefined;

@@ -161,7 +161,7 @@ export function createSharedLineKeeper(options: {
 				const job = await jobs.get(listed.id);
 				if (!job || !isUnfinished(job) || job.state === 'awaiting-consent' || now - job.updatedAt < ORPHAN_AFTER_MS || (await line.has(job.id))) continue;
 				adopted++;
-				if (job.state === 'recorded' || job.state === 'waiting' || job.state === 'part-done') await context.enter(job);
+				if (job.state === 'recorded' || job.state === 'waiting') await context.enter(job);
 				else if (await line.force({ jobId: job.id, requesterId: job.requesterId, guildId: job.guildId }, now)) await dispatch([job.id]);
 			}
 			await pump();

@@ -5,10 +5,10 @@ import type { XttsClient } from '../xtts/client.js';
 import { XttsError } from '../xtts/contract.js';
 import type { Admissions } from './admission.js';
 import { JobFailed } from './failure.js';
-import { currentText, partOf, toSubmitted, toSubmitting, type JobIn, type JobRecord } from './lifecycle.js';
+import { toSubmitted, toSubmitting, type JobIn, type JobRecord, type XttsRequest } from './lifecycle.js';
 import type { JobReporter } from './ports.js';
 
-/** Sending a job's (or its current part's) generate request, recorded so that a crash never sends it twice. */
+/** Sending a generate request (a short text's, or one part's), recorded first so that a crash never sends it twice. */
 
 /** How long a generate request may take before the reply says it is being sent. */
 export const SENDING_NOTICE_MS = 2_000;
@@ -28,25 +28,28 @@ export interface SubmitContext {
 	log: Logger;
 }
 
-export type Sendable = JobIn<'recorded' | 'waiting' | 'part-done'>;
+export type Sendable = JobIn<'recorded' | 'waiting'>;
 
-export async function submit(ready: Sendable, context: SubmitContext): Promise<JobIn<'submitted'>> {
+/**
+ * One generate request, already recorded as being sent (`submitting`, or a part's `sending`): the API's request.
+ * `notice`: the job whose reply says "Sending" when the API is slow to take it (a 429, a slow gateway).
+ */
+export async function sendRequest(job: JobRecord, text: string, context: SubmitContext, notice?: JobRecord): Promise<XttsRequest> {
 	const { xtts, clock, reporter, log, memberCancel } = context;
-	if (context.admissions.balancePaused) throw new JobFailed({ kind: 'balance' });
-	const job = await context.save(toSubmitting(ready, clock.now()));
 	// "Sending" is worth an edit only when the API is slow to answer (429 retries, a slow gateway): usually its
 	// 202 comes within a moment, and "Queued" right after "Sending" would be two edits for one change.
-	const notice = linkedSignal(memberCancel);
-	void clock.sleep(SENDING_NOTICE_MS, notice.signal).then(
-		() => reporter.progress(job, { kind: 'sending' }),
-		() => undefined,
-	);
-	let accepted: Awaited<ReturnType<XttsClient['submit']>>;
+	const noticeTimer = linkedSignal(memberCancel);
+	if (notice) {
+		void clock.sleep(SENDING_NOTICE_MS, noticeTimer.signal).then(
+			() => reporter.progress(notice, { kind: 'sending' }),
+			() => undefined,
+		);
+	}
 	try {
-		accepted = await xtts.submit(
+		const accepted = await xtts.submit(
 			{
 				speaker: job.request.speakerUrl,
-				text: currentText(job),
+				text,
 				language: job.request.language,
 				cleanupVoice: job.request.cleanupVoice,
 				...(context.webhookUrl ? { webhookUrl: context.webhookUrl } : {}),
@@ -55,6 +58,12 @@ export async function submit(ready: Sendable, context: SubmitContext): Promise<J
 			// Cancel aborts it, so that its request id is recorded. Cancel ends the waits between attempts.
 			{ signal: context.hardStop, cancelWaits: memberCancel },
 		);
+		return {
+			requestId: accepted.requestId,
+			status: accepted.status,
+			submittedAt: clock.now(),
+			...(accepted.pollingUrl ? { pollingUrl: accepted.pollingUrl } : {}),
+		};
 	} catch (error) {
 		if (error instanceof XttsError && error.kind === 'balance') {
 			context.admissions.pauseForBalance();
@@ -63,21 +72,18 @@ export async function submit(ready: Sendable, context: SubmitContext): Promise<J
 		// Only an error that certainly created no job lets us forget the attempt.
 		throw error;
 	} finally {
-		notice.abort();
+		noticeTimer.abort();
 	}
-	log.info({ requestId: accepted.requestId, part: job.parts ? (partOf(job)?.index ?? 0) + 1 : undefined }, 'job submitted');
-	const submitted = await context.save(
-		toSubmitted(
-			job,
-			{
-				requestId: accepted.requestId,
-				status: accepted.status,
-				submittedAt: clock.now(),
-				...(accepted.pollingUrl ? { pollingUrl: accepted.pollingUrl } : {}),
-			},
-			clock.now(),
-		),
-	);
+}
+
+/** A short text's request: `submitting` recorded, sent, then `submitted` with its request id. */
+export async function submit(ready: Sendable, context: SubmitContext): Promise<JobIn<'submitted'>> {
+	const { clock, reporter, log, memberCancel } = context;
+	if (context.admissions.balancePaused) throw new JobFailed({ kind: 'balance' });
+	const job = await context.save(toSubmitting(ready, clock.now()));
+	const accepted = await sendRequest(job, job.request.text, context, job);
+	log.info({ requestId: accepted.requestId }, 'job submitted');
+	const submitted = await context.save(toSubmitted(job, accepted, clock.now()));
 	// Cancelled while the request was on the wire: the runner says so next, not "Queued".
 	if (!memberCancel.aborted) await reporter.progress(submitted, { kind: accepted.status === 'PROCESSING' ? 'processing' : 'queued' });
 	return submitted;

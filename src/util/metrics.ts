@@ -22,10 +22,9 @@ export interface RecordSeen {
 	state: string;
 	createdAt: number;
 	updatedAt: number;
-	partIndex: number;
 	failure?: { kind: string };
 	xtts?: { requestId: string; submittedAt: number };
-	parts?: ReadonlyArray<{ requestId?: string }>;
+	parts?: ReadonlyArray<{ requestId?: string; submittedAt?: number; sending?: boolean; status?: string }>;
 }
 
 export interface LiveFigures {
@@ -152,18 +151,16 @@ export function createMetrics(): Metrics {
 
 	/**
 	 * Whether this save is the job entering its state: once per job, not once per part (a long text's parts each
-	 * go through submitting and submitted), not again for a status change (QUEUED → PROCESSING is a save too),
-	 * and not again after a restart or a takeover (another process's save of the same state).
+	 * move within `parts`), not again for a status change (QUEUED → PROCESSING is a save too), and not again after
+	 * a restart or a takeover (another process's save of the same state).
 	 */
 	function enters(job: RecordSeen): boolean {
 		if (lastState.get(job.id) === job.state) return false;
 		switch (job.state) {
-			case 'part-done':
-				return false;
-			case 'submitting':
-				return job.partIndex === 0;
+			case 'parts':
+				return !job.parts?.some((part) => part.requestId || part.sending || part.status);
 			case 'submitted':
-				return job.partIndex === 0 && job.updatedAt === job.xtts?.submittedAt;
+				return job.updatedAt === job.xtts?.submittedAt;
 			default:
 				return true;
 		}
@@ -191,9 +188,14 @@ export function createMetrics(): Metrics {
 			}
 			if (requestIds.size > 0) statusPerJob.observe(asked);
 			// Both durations from the same start (the request sent): free of any skew between the API's clock and ours.
-			const api = job.xtts ? apiTime.get(job.xtts.requestId) : undefined;
-			if (job.state === 'delivered' && job.xtts && api !== undefined) {
-				completionToUpload.observe(Math.max(0, (now - job.xtts.submittedAt - api) / 1000));
+			// A long text's is from its part done last, whichever that was.
+			if (job.state === 'delivered') {
+				let doneAt: number | undefined;
+				for (const request of job.parts ?? (job.xtts ? [job.xtts] : [])) {
+					const api = request.requestId ? apiTime.get(request.requestId) : undefined;
+					if (api !== undefined && request.submittedAt !== undefined) doneAt = Math.max(doneAt ?? 0, request.submittedAt + api);
+				}
+				if (doneAt !== undefined) completionToUpload.observe(Math.max(0, (now - doneAt) / 1000));
 			}
 			for (const requestId of requestIds) apiTime.delete(requestId);
 		},

@@ -5,7 +5,7 @@ export function jobRecord(options: { id?: string; state?: JobState; createdAt?: 
 	const createdAt = options.createdAt ?? Date.now();
 	const state = options.state ?? 'recorded';
 	const common = {
-		v: 2 as const,
+		v: 3 as const,
 		id: options.id ?? 'job-1',
 		createdAt,
 		updatedAt: createdAt,
@@ -23,7 +23,6 @@ export function jobRecord(options: { id?: string; state?: JobState; createdAt?: 
 			languageSource: 'default' as const,
 			cleanupVoice: false,
 		},
-		partIndex: 0,
 	};
 	const xtts = { requestId: `req-${common.id}`, status: 'QUEUED' as const, submittedAt: createdAt };
 	switch (state) {
@@ -31,8 +30,9 @@ export function jobRecord(options: { id?: string; state?: JobState; createdAt?: 
 		case 'waiting':
 		case 'submitting':
 			return { ...common, state };
+		case 'parts':
+			return { ...common, state, parts: [{ text: 'one.' }, { text: 'two.' }] };
 		case 'submitted':
-		case 'part-done':
 		case 'completed':
 			return { ...common, state, xtts };
 		case 'delivered':
