@@ -125,6 +125,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 			clock,
 			pollIntervalMs: config.xtts.pollIntervalMs,
 			jobTimeoutMs: config.xtts.jobTimeoutMs,
+			partsInParallel: config.partsInParallel,
 			timing,
 			onApiDone: metrics.apiDone,
 			webhook:

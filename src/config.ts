@@ -51,6 +51,7 @@ const envSchema = z.object({
 		})
 		.transform((value) => value ?? 'sqlite://data/bot.sqlite'),
 	MAX_JOBS_IN_FLIGHT: integer(20, 1, 1_000),
+	PARTS_IN_PARALLEL: integer(3, 1, 10),
 	AUDIT_RETENTION_DAYS: integer(DEFAULT_AUDIT_RETENTION_DAYS, 1, 3_650),
 	WEBHOOK_PUBLIC_URL: httpUrl(),
 	WEBHOOK_PORT: port.transform((value) => value ?? 8080),
@@ -100,6 +101,8 @@ export interface Config {
 	readonly storeUrl: string;
 	/** Jobs at the XTTS API at once; the rest wait in line. */
 	readonly maxJobsInFlight: number;
+	/** A long text's parts at the API at once, each counted as a job against MAX_JOBS_IN_FLIGHT and the server's cap. */
+	readonly partsInParallel: number;
 	/** How long moderators' audit log and reports keep a request. */
 	readonly auditRetentionDays: number;
 	/** Callback mode, when WEBHOOK_PUBLIC_URL is set. */
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		logLevel: value.LOG_LEVEL,
 		storeUrl: value.STORE_URL,
 		maxJobsInFlight: value.MAX_JOBS_IN_FLIGHT,
+		partsInParallel: value.PARTS_IN_PARALLEL,
 		auditRetentionDays: value.AUDIT_RETENTION_DAYS,
 		webhook: value.WEBHOOK_PUBLIC_URL
 			? { publicUrl: value.WEBHOOK_PUBLIC_URL, port: value.WEBHOOK_PORT, host: value.WEBHOOK_HOST, secret: value.WEBHOOK_SECRET }

@@ -37,11 +37,12 @@ describe('loadConfig', () => {
 		expect(config.storeUrl).toBe('redis://127.0.0.1:6379/2');
 	});
 
-	it('reads the gateway shards and the job lock', () => {
-		expect(loadConfig(base)).toMatchObject({ sharding: undefined, jobLockMs: 30_000 });
-		expect(loadConfig({ ...base, SHARD_COUNT: '4', SHARD_IDS: '3, 1,3', JOB_LOCK_MS: '5000' })).toMatchObject({
+	it('reads the gateway shards, the job lock and the parts in parallel', () => {
+		expect(loadConfig(base)).toMatchObject({ sharding: undefined, jobLockMs: 30_000, partsInParallel: 3 });
+		expect(loadConfig({ ...base, SHARD_COUNT: '4', SHARD_IDS: '3, 1,3', JOB_LOCK_MS: '5000', PARTS_IN_PARALLEL: '1' })).toMatchObject({
 			sharding: { shardCount: 4, shardIds: [3, 1] },
 			jobLockMs: 5_000,
+			partsInParallel: 1,
 		});
 		// SHARD_COUNT alone: every shard in this process.
 		expect(loadConfig({ ...base, SHARD_COUNT: '3' }).sharding).toEqual({ shardCount: 3, shardIds: [0, 1, 2] });
@@ -64,6 +65,8 @@ describe('loadConfig', () => {
 		[{ ...base, SHARD_COUNT: '2', SHARD_IDS: 'zero' }, 'SHARD_IDS must be a comma list'],
 		[{ ...base, SHARD_COUNT: '0' }, 'SHARD_COUNT'],
 		[{ ...base, JOB_LOCK_MS: '10' }, 'JOB_LOCK_MS'],
+		[{ ...base, PARTS_IN_PARALLEL: '11' }, 'PARTS_IN_PARALLEL'],
+		[{ ...base, PARTS_IN_PARALLEL: '0' }, 'PARTS_IN_PARALLEL'],
 	])('stops with one line naming the bad variable (%#)', (env, expected) => {
 		let error: unknown;
 		try {

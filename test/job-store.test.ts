@@ -60,6 +60,31 @@ function contract(name: string, open: () => Promise<Stores>) {
 				await stores.close();
 			}
 		});
+
+		it('lists again when a job finishes (its mark deleted) in the middle of the listing', async () => {
+			const stores = await open();
+			try {
+				const jobs = createJobStore(stores);
+				await jobs.save(job('a', 'submitted', 1));
+				await jobs.save(job('b', 'submitted', 2));
+				const iterator = stores.activeJobs.iterator?.bind(stores.activeJobs);
+				let listings = 0;
+				// The first listing meets a key whose value went away after it was listed, as keyv's iterator then does.
+				stores.activeJobs.iterator = async function* (namespace: unknown) {
+					listings++;
+					if (listings === 1) {
+						yield ['a', 1];
+						const gone = undefined as unknown as { expires: number };
+						void gone.expires;
+					}
+					yield* iterator?.(namespace as undefined) ?? [];
+				} as never;
+				expect((await jobs.unfinished()).map((listed) => listed.id)).toEqual(['a', 'b']);
+				expect(listings).toBe(2);
+			} finally {
+				await stores.close();
+			}
+		});
 	});
 }
 

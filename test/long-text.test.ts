@@ -56,8 +56,8 @@ it('a 1200-character text becomes parts spoken in order and joined into one audi
 	expect(progress.some((content) => content.includes(` · part ${expectedParts.length}/${expectedParts.length}`))).toBe(true);
 });
 
-it('when one part fails, the member is told which', async () => {
-	h = await startHarness();
+it('PARTS_IN_PARALLEL=1: parts one after another; when one fails, the member is told which, and no later part is sent', async () => {
+	h = await startHarness({ env: { PARTS_IN_PARALLEL: '1' } });
 	h.xtts.nextJob = { script: ['COMPLETED'] };
 	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
 	await h.xtts.waitForRequest((request) => request.method === 'POST');
@@ -69,7 +69,7 @@ it('when one part fails, the member is told which', async () => {
 });
 
 it('a part that outlives the deadline is named too, not only a FAILED one', async () => {
-	h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '10000' } });
+	h = await startHarness({ env: { XTTS_JOB_TIMEOUT_MS: '10000', PARTS_IN_PARALLEL: '1' } });
 	h.xtts.nextJob = { script: ['COMPLETED'] };
 	const run = h.clone({ file: makeWav({ seconds: 4 }), text: LONG_TEXT });
 	await h.xtts.waitForRequest((request) => request.method === 'POST');

@@ -15,6 +15,7 @@ import { isUnfinished, toCancelled, toWaiting, type JobRecord } from './lifecycl
 import type { JobRecords } from './records.js';
 import { NotOurs, runJob, settledWithin, type RunDeps, type RunEntry } from './run-job.js';
 import { createSharedLineKeeper } from './shared-line-keeper.js';
+import { createSharedPartSlots } from './shared-part-slots.js';
 import { receiveCallback } from './track.js';
 
 /**
@@ -22,9 +23,8 @@ import { receiveCallback } from './track.js';
  * process that dies (kill -9) has its jobs taken over by another once BullMQ finds them stalled, and one that stops
  * (SIGTERM) hands its jobs back at once. Every limit is the shared line's (store/shared-line.ts): a job is given
  * to BullMQ only when its turn has come, so BullMQ's own global concurrency (set to the same MAX_JOBS_IN_FLIGHT) is
- * a second fence, never the one that decides. A job's progress is its record: a run taking a job over carries on
- * from its state, so a generate request is never sent twice (one that may have been on the wire fails as
- * interrupted) and a result is delivered once (the delivery's Discord nonce covers a crash in the middle of it).
+ * a second fence, never the one that decides. A job's progress is its record: a takeover carries on from its state,
+ * so no generate request is sent twice and a result is delivered once (see run-job.ts).
  */
 
 export interface SharedEngineOptions {
@@ -62,6 +62,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 	const dispatch = (jobIds: readonly string[]) => queue.add(jobIds);
 	const keeper = createSharedLineKeeper({ line, jobs, clock, logger: log, maxAtApi, dispatch, reporter: options.deps.reporter });
+	const partSlots = createSharedPartSlots({ line, clock, maxAtApi, limitsFor, dispatch, wakeFor: keeper.wakeFor });
 
 	async function release(jobId: string): Promise<void> {
 		const pumped = await line.release(jobId, maxAtApi, clock.now());
@@ -110,7 +111,8 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				entry.job = job;
 				return job;
 			};
-			const run = runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs, lost: entry.lost.signal });
+			const control = { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs, lost: entry.lost.signal };
+			const run = runJob(deps, found.parts ? { ...control, partSlots: await partSlots.forJob(found) } : control);
 			entry.run = run.then(() => undefined);
 			const outcome = await run;
 			if (outcome === 'paused') {
@@ -280,7 +282,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			return entries.size;
 		},
 		get atApi() {
-			return entries.size;
+			return entries.size + partSlots.held;
 		},
 		get waiting() {
 			return keeper.waiting;

@@ -23,6 +23,13 @@ export interface Line {
 	started(job: JobRecord, startsCooldown: boolean): void;
 	/** It ended. */
 	ended(job: JobRecord): void;
+	/**
+	 * One more slot for another part of a running long text: taken when a slot at the API is free and its server is
+	 * under its cap (the part counts against both, not against the member's). Call it after pumping: a request in
+	 * line that could use the slot has then had it.
+	 */
+	takeExtra(job: JobRecord, limits: Limits): boolean;
+	releaseExtra(job: JobRecord): void;
 	/** An ask for permission counts as a request: the member's cooldown starts now. */
 	startCooldown(requesterId: string): void;
 	/**
@@ -163,6 +170,17 @@ export function createLine({ maxAtApi, reporter, clock }: { maxAtApi: number; re
 		},
 		ended(job) {
 			add(runningByMember, job.requesterId, -1);
+			add(runningByServer, serverOf(job), -1);
+		},
+		takeExtra(job, limits) {
+			if (stopped || atApi >= maxAtApi) return false;
+			if (job.guildId && (runningByServer.get(serverOf(job)) ?? 0) >= limits.perServer) return false;
+			atApi++;
+			add(runningByServer, serverOf(job), 1);
+			return true;
+		},
+		releaseExtra(job) {
+			atApi--;
 			add(runningByServer, serverOf(job), -1);
 		},
 		startCooldown(requesterId) {

@@ -153,12 +153,15 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 			if (running.size >= held) await takeSlot();
 			launch(index, false);
 		}
+		const stopping = () => stop.signal.aborted || context.shutdown.aborted;
 		for (;;) {
-			while (pending.length > 0 && running.size < context.inParallel && !stop.signal.aborted && !context.shutdown.aborted) {
-				if (running.size >= held && !(await takeSlot())) break;
+			while (pending.length > 0 && running.size < context.inParallel && !stopping()) {
+				// No slot free: a part done (maybe while asking) gives its slot to the next.
+				if (running.size >= held && !(await takeSlot()) && running.size >= held) break;
 				launch(pending.shift() as number, true);
 			}
-			if (running.size === 0) break;
+			if (running.size === 0 && (pending.length === 0 || stopping())) break;
+			if (running.size === 0) continue;
 			await Promise.race(running.values());
 			// A slot no part uses goes back at once: those in line come first, and the next part asks again.
 			await giveBack(Math.max(1, running.size));

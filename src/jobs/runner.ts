@@ -8,6 +8,7 @@ import { createAdmissions, RefusedError, type Admission, type AdmissionRequest }
 import type { JobRunner } from './engine.js';
 import { isUnfinished, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
 import { createLine } from './line.js';
+import type { PartSlots } from './parts.js';
 import type { JobReporter } from './ports.js';
 import type { AudioPreparer } from './prepare-audio.js';
 import type { JobRecords } from './records.js';
@@ -42,6 +43,8 @@ export interface JobRunnerOptions {
 	/** The API's job times, learned (see run-job.ts). */
 	timing?: RunDeps['timing'];
 	onApiDone?: RunDeps['onApiDone'];
+	/** PARTS_IN_PARALLEL. */
+	partsInParallel?: number;
 }
 
 type Entry = RunEntry;
@@ -65,6 +68,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		webhook,
 		timing: options.timing,
 		onApiDone: options.onApiDone,
+		partsInParallel: options.partsInParallel,
 	};
 	const line = createLine({ maxAtApi, reporter, clock });
 	const limitsFor = options.limitsFor ?? (async () => DEFAULT_LIMITS);
@@ -128,8 +132,20 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		if (holdsSlot) line.takeSlot();
 		// The member's and the server's clones in progress, and the member's cooldown, count from here.
 		line.started(job, job.state === 'recorded' || job.state === 'waiting');
+		// A long text's other parts at the API each take a slot of their own, after those waiting in line.
+		const partSlots: PartSlots = {
+			take: async () => {
+				const limits = await limitsFor(job.guildId);
+				pump();
+				return line.takeExtra(job, limits);
+			},
+			release: async () => {
+				line.releaseExtra(job);
+				if (!shutdown.signal.aborted) pump();
+			},
+		};
 		try {
-			await runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal });
+			await runJob(deps, { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, partSlots });
 		} finally {
 			if (holdsSlot) line.releaseSlot();
 			line.ended(entry.job);

@@ -46,6 +46,23 @@ export function createJobStore<T extends StoredRecord>({ records, active, isUnfi
 		return read(await records.get(id));
 	}
 
+	/**
+	 * keyv's iterator reads each listed key's value after listing it, and throws (a TypeError on the missing value)
+	 * when another writer deleted the key in between: a job finishing, in this process or another sharing Redis,
+	 * while this one lists. The listing is then simply done again.
+	 */
+	async function activeIds(attempt = 1): Promise<string[]> {
+		if (!active.iterator) throw new Error('the job store cannot list its active jobs');
+		const ids: string[] = [];
+		try {
+			for await (const [id] of active.iterator(undefined)) if (typeof id === 'string') ids.push(id);
+		} catch (error) {
+			if (!(error instanceof TypeError) || attempt >= 5) throw error;
+			return activeIds(attempt + 1);
+		}
+		return ids;
+	}
+
 	return {
 		get,
 		async save(job) {
@@ -67,9 +84,7 @@ export function createJobStore<T extends StoredRecord>({ records, active, isUnfi
 			return records.delete(id);
 		},
 		async unfinished() {
-			if (!active.iterator) throw new Error('the job store cannot list its active jobs');
-			const ids: string[] = [];
-			for await (const [id] of active.iterator(undefined)) if (typeof id === 'string') ids.push(id);
+			const ids = await activeIds();
 			const jobs: T[] = [];
 			for (const id of ids) {
 				const job = await get(id);

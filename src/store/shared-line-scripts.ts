@@ -4,7 +4,9 @@
  * waiting, in the order they are served in turn), `wait:<server>` (its line, job ids in arrival order),
  * `entry:<job>` (a waiting job's member, server and limits), `mwait:<member>` (the member's waiting jobs),
  * `run` (job → member|server|since: the jobs holding a slot), `run:m:<member>` and `run:s:<server>`, and
- * `last:<member>` (when the member's last clone started: the cooldown).
+ * `last:<member>` (when the member's last clone started: the cooldown). A long text's other parts at the API hold
+ * slots of their own, `<job>#<n>` in `run` and `run:s:<server>` (never in `run:m`: they are not more requests of
+ * the member's), listed in `xtra:<job>` so that they go when their job's slot goes.
  */
 
 /** Longer than the longest cooldown (an hour): a member's last start is forgotten after this. */
@@ -118,19 +120,54 @@ acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], '0')
 return 1
 `;
 
-/** ARGV: P, id ('' for none), maxAtApi, now */
+/**
+ * ARGV: P, id ('' for none), maxAtApi, now, what ('all', or 'extras': only the extra slots of the job's parts).
+ * An id `<job>#<n>` is one extra slot; a job's id frees its extra slots with it.
+ */
 export const RELEASE = `${COMMON}
-local id = ARGV[2]
-if id ~= '' then
-  local held = redis.call('HGET', P..'run', id)
+local function free(key)
+  local held = redis.call('HGET', P..'run', key)
   if held then
     local member, server = string.match(held, '^(.-)|(.-)|')
-    redis.call('HDEL', P..'run', id)
-    redis.call('SREM', P..'run:m:'..member, id)
-    redis.call('SREM', P..'run:s:'..server, id)
+    redis.call('HDEL', P..'run', key)
+    redis.call('SREM', P..'run:m:'..member, key)
+    redis.call('SREM', P..'run:s:'..server, key)
+  end
+end
+local id = ARGV[2]
+if id ~= '' then
+  local parent = string.match(id, '^(.*)#%d+$')
+  if parent then
+    redis.call('SREM', P..'xtra:'..parent, id)
+    free(id)
+  else
+    for _, key in ipairs(redis.call('SMEMBERS', P..'xtra:'..id)) do free(key) end
+    redis.call('DEL', P..'xtra:'..id)
+    if ARGV[5] ~= 'extras' then free(id) end
   end
 end
 return pump(tonumber(ARGV[4]), tonumber(ARGV[3]))
+`;
+
+/**
+ * ARGV: P, id, member, server, guild, perServer, maxAtApi, now. One more slot for another part of a running job:
+ * those in line are served first (the pump), then the part takes a slot if one is free and its server is under
+ * its cap. Replies the pump's result, then the slot's key ('' for none).
+ */
+export const EXTRA = `${COMMON}
+local id, member, server = ARGV[2], ARGV[3], ARGV[4]
+local now, maxAtApi = tonumber(ARGV[8]), tonumber(ARGV[7])
+local result = pump(now, maxAtApi)
+local key = ''
+if redis.call('HEXISTS', P..'run', id) == 1 and redis.call('HLEN', P..'run') < maxAtApi
+  and (ARGV[5] ~= '1' or redis.call('SCARD', P..'run:s:'..server) < tonumber(ARGV[6])) then
+  key = id..'#'..redis.call('INCR', P..'xtra-seq')
+  redis.call('HSET', P..'run', key, member..'|'..server..'|'..now)
+  redis.call('SADD', P..'run:s:'..server, key)
+  redis.call('SADD', P..'xtra:'..id, key)
+end
+table.insert(result, key)
+return result
 `;
 
 /** ARGV: P, id */

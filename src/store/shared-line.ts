@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Limits } from './guild-settings.js';
-import { ADMIT, FORCE, LAST_START_TTL_MS, LEAVE, MARK, RELEASE, SNAPSHOT } from './shared-line-scripts.js';
+import { ADMIT, EXTRA, FORCE, LAST_START_TTL_MS, LEAVE, MARK, RELEASE, SNAPSHOT } from './shared-line-scripts.js';
 
 /**
  * The line and the limits of a deployment whose processes share one Redis: every server's line, who runs what,
@@ -51,15 +51,22 @@ export interface SharedLine {
 	join(request: LineRequest, limits: Limits, options: { maxAtApi: number; now: number; bounded: boolean; startsCooldown: boolean }): Promise<JoinResult>;
 	/** Takes a slot whatever the limits: for a job already at the API that no process holds (an orphan). */
 	force(request: LineRequest, now: number): Promise<boolean>;
-	/** The job's run has ended: its slot frees, and whoever may start now is started. */
+	/** The job's run has ended: its slot frees (with its parts' extra slots), and whoever may start now is started. Also frees one extra slot, by its key. */
 	release(jobId: string, maxAtApi: number, now: number): Promise<Pumped>;
+	/**
+	 * One more slot for another part of a running long text, after those in line are served: its key, or undefined
+	 * when none is free (or the server is at its cap). Counts against MAX_JOBS_IN_FLIGHT and the server's cap.
+	 */
+	takeExtra(request: LineRequest, perServer: number, maxAtApi: number, now: number): Promise<{ key: string | undefined; pumped: Pumped }>;
+	/** Frees the extra slots a job's earlier run left (a process that died holding them). */
+	dropExtras(jobId: string, maxAtApi: number, now: number): Promise<Pumped>;
 	pump(maxAtApi: number, now: number): Promise<Pumped>;
 	/** Cancel: out of the line ('left'), or it is running ('running'), or neither ('none'). */
 	leave(jobId: string): Promise<'left' | 'running' | 'none'>;
 	/** Everyone waiting, in each server's order, with what holds them back. */
 	snapshot(maxAtApi: number, now: number): Promise<WaitingEntry[]>;
 	markShown(jobId: string, shown: string): Promise<void>;
-	/** The jobs holding a slot, with when they took it. */
+	/** The jobs holding a slot, with when they took it (not their parts' extra slots). */
 	running(): Promise<Map<string, number>>;
 	startCooldown(requesterId: string, now: number): Promise<void>;
 	counts(): Promise<{ atApi: number; waiting: number }>;
@@ -76,7 +83,7 @@ const serverOf = (request: { guildId: string | null; requesterId: string }) => r
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 export function createSharedLine(redis: Redis, prefix = LINE_PREFIX): SharedLine {
-	const scripts = { ADMIT, FORCE, RELEASE, LEAVE, SNAPSHOT, MARK };
+	const scripts = { ADMIT, FORCE, RELEASE, EXTRA, LEAVE, SNAPSHOT, MARK };
 	for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(`xttsLine${name}`, { numberOfKeys: 0, lua });
 	const call = (name: keyof typeof scripts): Script => {
 		const script = (redis as unknown as Record<string, Script>)[`xttsLine${name}`] as Script;
@@ -136,10 +143,27 @@ export function createSharedLine(redis: Redis, prefix = LINE_PREFIX): SharedLine
 			return Number(await call('FORCE')(prefix, request.jobId, request.requesterId, serverOf(request), now)) === 1;
 		},
 		async release(jobId, maxAtApi, now) {
-			return pumped(await call('RELEASE')(prefix, jobId, maxAtApi, now));
+			return pumped(await call('RELEASE')(prefix, jobId, maxAtApi, now, 'all'));
+		},
+		async takeExtra(request, perServer, maxAtApi, now) {
+			const reply = (await call('EXTRA')(
+				prefix,
+				request.jobId,
+				request.requesterId,
+				serverOf(request),
+				request.guildId ? '1' : '0',
+				perServer,
+				maxAtApi,
+				now,
+			)) as unknown[];
+			const key = String(reply.pop() ?? '');
+			return { key: key === '' ? undefined : key, pumped: pumped(reply) };
+		},
+		async dropExtras(jobId, maxAtApi, now) {
+			return pumped(await call('RELEASE')(prefix, jobId, maxAtApi, now, 'extras'));
 		},
 		async pump(maxAtApi, now) {
-			return pumped(await call('RELEASE')(prefix, '', maxAtApi, now));
+			return pumped(await call('RELEASE')(prefix, '', maxAtApi, now, 'all'));
 		},
 		async leave(jobId) {
 			return (await call('LEAVE')(prefix, jobId)) as 'left' | 'running' | 'none';
@@ -163,7 +187,8 @@ export function createSharedLine(redis: Redis, prefix = LINE_PREFIX): SharedLine
 		},
 		async running() {
 			const all = await redis.hgetall(`${prefix}run`);
-			return new Map(Object.entries(all).map(([jobId, value]) => [jobId, Number(value.split('|')[2] ?? 0)]));
+			const jobs = Object.entries(all).filter(([key]) => !key.includes('#'));
+			return new Map(jobs.map(([jobId, value]) => [jobId, Number(value.split('|')[2] ?? 0)]));
 		},
 		async startCooldown(requesterId, now) {
 			await redis.set(`${prefix}last:${requesterId}`, String(now), 'PX', LAST_START_TTL_MS);

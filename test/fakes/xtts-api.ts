@@ -61,6 +61,8 @@ export interface FakeJobOptions {
 	media?: Buffer | ((index: number) => Buffer);
 	/** Serve the media in chunks without a Content-Length (chunked transfer), as a CDN streaming it may. */
 	chunkedMedia?: boolean;
+	/** Options for a job by its generate request's text, over the others (a long text's parts, told apart). */
+	byText?: (text: string) => Omit<FakeJobOptions, 'byText'> | undefined;
 }
 
 export interface FakeJob {
@@ -402,7 +404,7 @@ export async function startFakeXtts(options: { apiKey?: string; mediaDelayMs?: n
 
 		const id = `${MODEL_ID}_${uuidv7()}`;
 		const now = new Date().toISOString();
-		const opts = fake.nextJob;
+		const opts = { ...fake.nextJob, ...fake.nextJob.byText?.(String(input.text)) };
 		jobs.set(id, {
 			id,
 			script: opts.script && opts.script.length > 0 ? [...opts.script] : [...DEFAULT_SCRIPT],
