@@ -172,6 +172,36 @@ describe.each(engines)('a long text’s parts in parallel ($engine)', ({ shared 
 		expect((await createJobRecords(h.bot.stores).get(jobId))?.state).toBe('cancelled');
 	});
 
+	it('a restart while a part waits out a 429 sends it later: nothing was on the wire, so nothing is interrupted', async () => {
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ ...store(), clock });
+		h.xtts.nextJob = { script: ['QUEUED', 'COMPLETED'] };
+		// The third part sent is refused once, to come back in a minute: it is waiting between attempts when the bot stops.
+		const taken = { kind: 'delay' as const, until: Promise.resolve() };
+		h.xtts.failNextGenerate(taken, taken, { kind: 'status', status: 429, headers: { 'retry-after': '60' } });
+		const run = h.clone({ file: wav(), text: LONG_TEXT });
+		const phases = async () => {
+			const [job] = await createJobRecords(h.bot.stores).unfinished();
+			return (job?.parts ?? []).map((part) => (part.requestId ? 'at-api' : part.sending ? 'sending' : 'pending'));
+		};
+		await expect.poll(async () => (await phases()).sort()).toEqual(['at-api', 'at-api', 'sending', ...Array(PARTS.length - 3).fill('pending')].sort());
+		// Had the waiting part stayed `sending`, the restarted bot would fail the text as interrupted.
+		await h.restart();
+		await expect
+			.poll(
+				() => {
+					h.clock.advance(1_000);
+					return finalUploads().length;
+				},
+				{ timeout: 15_000, interval: 5 },
+			)
+			.toBe(1);
+		expect(contentOf(await run.edit(isFinal))).toContain('Cloned voice for');
+		// Every part once, and the refused attempt.
+		expect(h.xtts.generateRequests()).toHaveLength(PARTS.length + 1);
+		expect(new Set(h.xtts.generateRequests().map((request) => (request.body as { text: string }).text)).size).toBe(PARTS.length);
+	});
+
 	it('a restart while a part was being sent fails the job as interrupted, naming the part; parts at the API are not sent again', async () => {
 		h = await startHarness({ ...store(), clock: virtualClock(Date.now(), 'manual') });
 		h.xtts.nextJob = { script: ['QUEUED'] };

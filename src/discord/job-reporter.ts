@@ -34,7 +34,9 @@ export function createJobReporter(delivery: Delivery, { audit, logger }: { audit
 		},
 
 		async failed(job, failure) {
-			const requestId = 'xtts' in job ? job.xtts?.requestId : undefined;
+			// A long text's failure names the request of the part that failed.
+			const partRequest = failure.part ? job.parts?.[failure.part.index]?.requestId : undefined;
+			const requestId = partRequest ?? ('xtts' in job ? job.xtts?.requestId : undefined);
 			await delivery.finish(job, { content: failureMessage(failure, { jobId: job.id, ...(requestId ? { requestId } : {}) }, job.locale) });
 		},
 

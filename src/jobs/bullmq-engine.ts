@@ -62,7 +62,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 
 	const dispatch = (jobIds: readonly string[]) => queue.add(jobIds);
 	const keeper = createSharedLineKeeper({ line, jobs, clock, logger: log, maxAtApi, dispatch, reporter: options.deps.reporter });
-	const partSlots = createSharedPartSlots({ line, clock, maxAtApi, limitsFor, dispatch, wakeFor: keeper.wakeFor });
+	const partSlots = createSharedPartSlots({ line, clock, maxAtApi, limitsFor, dispatch, wakeFor: keeper.wakeFor, log });
 
 	async function release(jobId: string): Promise<void> {
 		const pumped = await line.release(jobId, maxAtApi, clock.now());
@@ -112,7 +112,8 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 				return job;
 			};
 			const control = { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs, lost: entry.lost.signal };
-			const run = runJob(deps, found.parts ? { ...control, partSlots: await partSlots.forJob(found) } : control);
+			// The run is the entry's from here, its part slots' setting up included (Cancel and stop wait for it).
+			const run = (async () => runJob(deps, found.parts ? { ...control, partSlots: await partSlots.forJob(found) } : control))();
 			entry.run = run.then(() => undefined);
 			const outcome = await run;
 			if (outcome === 'paused') {

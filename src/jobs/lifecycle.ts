@@ -247,10 +247,15 @@ export function toPartMoved(job: JobIn<'parts'>, index: number, fields: Omit<Par
 /** The API's status moved without finishing (QUEUED → PROCESSING). */
 export const toStatus = (job: JobIn<'submitted'>, status: XttsStatus, at: number) => move(job, 'submitted', { xtts: { ...job.xtts, status } }, at);
 
-/**
- * The request is done (a long text: every part is): the result is being delivered. A long text's `xtts` is its
- * last part's request.
- */
+/** A part's request was stopped before it left (in a wait between attempts): it is pending again. */
+export function toPartUnsent(job: JobIn<'parts'>, index: number, at: number): JobIn<'parts'> {
+	return move(job, 'parts', { parts: job.parts.map((part, i) => (i === index && !part.requestId ? { text: part.text } : part)) }, at);
+}
+
+/** Whether any of a long text's parts is at the API or on its way there (its run must follow them). */
+export const partsOut = (job: JobIn<'parts'>) => job.parts.some((part) => ['sending', 'at-api'].includes(partPhase(part)));
+
+/** The request is done (a long text: every part is): the result is being delivered; a long text's `xtts` is its last part's. */
 export function toCompleted(job: JobIn<'submitted' | 'parts'>, at: number): JobIn<'completed'> {
 	if (job.state !== 'parts') return move(job, 'completed', { xtts: { ...job.xtts, status: 'COMPLETED' } }, at);
 	const last = job.parts.at(-1);

@@ -26,9 +26,9 @@ export interface Line {
 	/**
 	 * One more slot for another part of a running long text: taken when a slot at the API is free and its server is
 	 * under its cap (the part counts against both, not against the member's). Call it after pumping: a request in
-	 * line that could use the slot has then had it.
+	 * line that could use the slot has then had it. `force`: whatever the limits (a part already at the API).
 	 */
-	takeExtra(job: JobRecord, limits: Limits): boolean;
+	takeExtra(job: JobRecord, limits: Limits, force?: boolean): boolean;
 	releaseExtra(job: JobRecord): void;
 	/** An ask for permission counts as a request: the member's cooldown starts now. */
 	startCooldown(requesterId: string): void;
@@ -172,9 +172,9 @@ export function createLine({ maxAtApi, reporter, clock }: { maxAtApi: number; re
 			add(runningByMember, job.requesterId, -1);
 			add(runningByServer, serverOf(job), -1);
 		},
-		takeExtra(job, limits) {
-			if (stopped || atApi >= maxAtApi) return false;
-			if (job.guildId && (runningByServer.get(serverOf(job)) ?? 0) >= limits.perServer) return false;
+		takeExtra(job, limits, force = false) {
+			if (!force && (stopped || atApi >= maxAtApi)) return false;
+			if (!force && job.guildId && (runningByServer.get(serverOf(job)) ?? 0) >= limits.perServer) return false;
 			atApi++;
 			add(runningByServer, serverOf(job), 1);
 			return true;

@@ -1,7 +1,7 @@
 import { linkedSignal } from '../util/abort.js';
 import { XttsError, type XttsStatus } from '../xtts/contract.js';
 import { JobFailed, toFailure, type PartRef } from './failure.js';
-import { partPhase, toCompleted, toPartMoved, toParts, type JobIn, type PartRecord } from './lifecycle.js';
+import { partPhase, toCompleted, toPartMoved, toParts, toPartUnsent, type JobIn, type PartRecord } from './lifecycle.js';
 import { sendRequest, type SubmitContext } from './submit.js';
 import { follow, type FollowContext } from './track.js';
 
@@ -19,8 +19,11 @@ import { follow, type FollowContext } from './track.js';
 
 /** More slots at the API, for more parts of one job at once. */
 export interface PartSlots {
-	/** One more slot, if one is free and nobody waiting in line could use it; false when there is none. */
-	take(): Promise<boolean>;
+	/**
+	 * One more slot, if one is free and nobody waiting in line could use it; false when there is none. `force`: taken
+	 * whatever the limits, for a part already at the API (after a restart, or a takeover), so that it is counted.
+	 */
+	take(force?: boolean): Promise<boolean>;
 	/** A slot taken by `take` is free again. */
 	release(): Promise<void>;
 }
@@ -54,49 +57,67 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 	const sendingAtStart = job.parts.findIndex((part) => partPhase(part) === 'sending');
 	if (sendingAtStart >= 0) throw new JobFailed({ kind: 'interrupted', part: refOf(sendingAtStart) });
 
-	// Parts move at once; their writes go one after the other, each from the record the one before left.
-	let writes: Promise<unknown> = Promise.resolve();
-	const move = (index: number, fields: Omit<PartRecord, 'text'>): Promise<JobIn<'parts'>> => {
-		const write = writes.then(async () => {
-			job = await context.save(toPartMoved(job, index, fields, clock.now()));
-			return job;
-		});
-		writes = write.catch(() => undefined);
-		return write;
+	// The first part that fails ends the others: they are followed no more, and no new one is sent.
+	const stop = linkedSignal(signal);
+	const stopping = () => stop.signal.aborted || context.shutdown.aborted;
+	let failed: { error: unknown } | undefined;
+	const fail = (error: unknown, index: number) => {
+		if (failed) return;
+		failed = { error: named(error, refOf(index)) };
+		stop.abort(failed.error);
 	};
 
+	// Parts move at once; their writes go one after the other, each from the record the one before left.
+	let writes: Promise<unknown> = Promise.resolve();
+	const write = (next: () => JobIn<'parts'>): Promise<JobIn<'parts'>> => {
+		const written = writes.then(async () => {
+			job = await context.save(next());
+			return job;
+		});
+		writes = written.catch(() => undefined);
+		return written;
+	};
+	const move = (index: number, fields: Omit<PartRecord, 'text'>) => write(() => toPartMoved(job, index, fields, clock.now()));
+
 	let shown = '';
-	const report = async () => {
+	/** Progress is shown without waiting for Discord: a part's slot is never held by a slow edit. */
+	const report = () => {
 		if (context.memberCancel.aborted) return;
 		const processing = job.parts.some((part) => partPhase(part) === 'at-api' && part.status === 'PROCESSING');
 		const done = job.parts.filter((part) => partPhase(part) === 'done').length;
 		const key = `${processing}:${done}`;
 		if (key === shown) return;
 		shown = key;
-		await context.reporter.progress(job, { kind: processing ? 'processing' : 'queued' });
+		void context.reporter.progress(job, { kind: processing ? 'processing' : 'queued' });
 	};
 
 	const mediaUrls = new Map<number, string>();
-	// The first part that fails ends the others: they are followed no more, and no new one is sent.
-	const stop = linkedSignal(signal);
-	let firstError: unknown;
-	const fail = (error: unknown, index: number) => {
-		if (firstError !== undefined) return;
-		firstError = named(error, refOf(index));
-		stop.abort(firstError);
-	};
+	// Another part's failure, Cancel and a shutdown end this part's waits between attempts (a 429's), never a
+	// request on the wire: an attempt refused like that created no job.
+	const sendContext = { ...context, memberCancel: stop.signal };
 
 	async function send(index: number): Promise<void> {
 		await context.ensureOurs();
 		if (context.admissions.balancePaused) throw new JobFailed({ kind: 'balance' });
 		const nothingAtApi = !job.parts.some((part) => partPhase(part) === 'at-api');
-		await move(index, { sending: true });
+		// Written just before the request leaves, unless the run is stopping meanwhile: the part then stays pending.
+		await write(() => {
+			if (stopping()) throw stop.signal.reason ?? context.shutdown.reason;
+			return toPartMoved(job, index, { sending: true }, clock.now());
+		});
 		const text = job.parts[index]?.text ?? '';
-		// "Sending" is shown only while nothing else of the job is at the API: otherwise its reply says more.
-		const accepted = await sendRequest(job, text, context, nothingAtApi ? job : undefined);
+		let accepted: Awaited<ReturnType<typeof sendRequest>>;
+		try {
+			// "Sending" is shown only while nothing else of the job is at the API: otherwise its reply says more.
+			accepted = await sendRequest(job, text, sendContext, nothingAtApi ? job : undefined);
+		} catch (error) {
+			// Stopped in a wait between attempts: nothing is on the wire, and the part can be sent by a later run.
+			if (error === stop.signal.reason && !context.hardStop.aborted) await write(() => toPartUnsent(job, index, clock.now()));
+			throw error;
+		}
 		log.info({ requestId: accepted.requestId, part: index + 1, of: total }, 'part submitted');
 		await move(index, { ...accepted });
-		await report();
+		report();
 	}
 
 	async function followPart(index: number, justSent: boolean): Promise<void> {
@@ -114,13 +135,13 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 		const timing = context.timing ? { learner: context.timing.learner, schedule: context.timing.schedule && justSent } : undefined;
 		const moved = async (status: XttsStatus) => {
 			await move(index, { status });
-			await report();
+			report();
 		};
 		const final = await follow(request, { ...context.follow, xtts: context.xtts, clock, log, timing }, moved, stop.signal);
 		const url = final.mediaUrls[0];
 		if (url) mediaUrls.set(index, url);
 		await move(index, { status: 'COMPLETED' });
-		await report();
+		report();
 	}
 
 	const running = new Map<number, Promise<void>>();
@@ -133,8 +154,14 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 
 	/** Slots this run holds: the job's own, and the extra ones taken for more parts. */
 	let held = 1;
-	const takeSlot = async () => {
-		if (!context.slots || !(await context.slots.take())) return false;
+	/** An extra slot is a bonus: one that can't be had (none free, or the store failing) only means one part less at once. */
+	const takeSlot = async (force = false) => {
+		try {
+			if (!context.slots || !(await context.slots.take(force))) return false;
+		} catch (error) {
+			log.warn({ err: error }, 'could not take a slot at the API for another part; the parts go on with the slots they have');
+			return false;
+		}
 		held++;
 		return true;
 	};
@@ -147,17 +174,18 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 
 	const pending = job.parts.flatMap((part, index) => (partPhase(part) === 'pending' ? [index] : []));
 	try {
-		// Parts already at the API (after a restart, or a takeover) are followed again, slot or not: they are there.
+		// Parts already at the API (after a restart, or a takeover) are followed again, and counted: each gets a slot
+		// whatever the limits, since it is there.
 		for (const [index, part] of job.parts.entries()) {
-			if (partPhase(part) !== 'at-api') continue;
-			if (running.size >= held) await takeSlot();
+			if (partPhase(part) !== 'at-api' || stopping()) continue;
+			if (running.size >= held) await takeSlot(true);
 			launch(index, false);
 		}
-		const stopping = () => stop.signal.aborted || context.shutdown.aborted;
 		for (;;) {
 			while (pending.length > 0 && running.size < context.inParallel && !stopping()) {
 				// No slot free: a part done (maybe while asking) gives its slot to the next.
 				if (running.size >= held && !(await takeSlot()) && running.size >= held) break;
+				if (stopping()) break;
 				launch(pending.shift() as number, true);
 			}
 			if (running.size === 0 && (pending.length === 0 || stopping())) break;
@@ -166,12 +194,16 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 			// A slot no part uses goes back at once: those in line come first, and the next part asks again.
 			await giveBack(Math.max(1, running.size));
 		}
+	} catch (error) {
+		// Whatever ended the loop ends the parts too, instead of following them to their end for nothing.
+		stop.abort(error);
+		throw error;
 	} finally {
 		await Promise.allSettled(running.values());
 		await giveBack(1);
 		stop.dispose();
 	}
-	if (firstError !== undefined) throw firstError;
+	if (failed) throw failed.error;
 	if (signal.aborted) throw signal.reason;
 	if (context.shutdown.aborted) throw context.shutdown.reason;
 	await writes;

@@ -6,7 +6,7 @@ import type { XttsClient } from '../xtts/client.js';
 import { parseStatusBody } from '../xtts/contract.js';
 import { createAdmissions, RefusedError, type Admission, type AdmissionRequest } from './admission.js';
 import type { JobRunner } from './engine.js';
-import { isUnfinished, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
+import { isUnfinished, partsOut, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
 import { createLine } from './line.js';
 import type { PartSlots } from './parts.js';
 import type { JobReporter } from './ports.js';
@@ -113,8 +113,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 	}
 
 	/** Into the line: a job that never reached the API (or is between parts) waits for a slot. */
-	async function enqueue(job: JobIn<'recorded' | 'waiting'>, limits: Limits): Promise<void> {
-		const waiting = job.state === 'waiting' ? job : toWaiting(job, clock.now());
+	async function enqueue(job: JobIn<'recorded' | 'waiting' | 'parts'>, limits: Limits): Promise<void> {
+		const waiting = job.state === 'recorded' ? toWaiting(job, clock.now()) : job;
 		entries.set(job.id, { job: waiting, inbox: {} });
 		line.join(waiting, limits);
 		// It may be able to start at once after all (a limit freed meanwhile): the line decides, in its order.
@@ -134,10 +134,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		line.started(job, job.state === 'recorded' || job.state === 'waiting');
 		// A long text's other parts at the API each take a slot of their own, after those waiting in line.
 		const partSlots: PartSlots = {
-			take: async () => {
+			take: async (force) => {
 				const limits = await limitsFor(job.guildId);
 				pump();
-				return line.takeExtra(job, limits);
+				return line.takeExtra(job, limits, force);
 			},
 			release: async () => {
 				line.releaseExtra(job);
@@ -202,8 +202,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 		async resume() {
 			const adopted = await adoptUnfinished({ jobs, isRunningHere: (id) => entries.has(id), stopping: shutdown.signal });
 			for (const job of adopted) {
-				// Jobs already at the API are tracked at once; ones that never reached it wait for a slot, in order.
-				if (job.state === 'recorded' || job.state === 'waiting') await enqueue(job, await limitsFor(job.guildId));
+				// Jobs already at the API are tracked at once; ones that never reached it (or a long text stopped between
+				// parts) wait for a slot, in order.
+				if (job.state === 'recorded' || job.state === 'waiting' || (job.state === 'parts' && !partsOut(job))) await enqueue(job, await limitsFor(job.guildId));
 				else launch(job);
 			}
 			// A job that joined the line while every run ended is picked up here.

@@ -1,6 +1,7 @@
 import type { Limits } from '../store/guild-settings.js';
 import type { SharedLine } from '../store/shared-line.js';
 import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { JobRecord } from './lifecycle.js';
 import type { PartSlots } from './parts.js';
 
@@ -12,6 +13,7 @@ import type { PartSlots } from './parts.js';
 
 export interface SharedPartSlotDeps {
 	line: Pick<SharedLine, 'takeExtra' | 'release' | 'dropExtras'>;
+	log: Logger;
 	clock: Clock;
 	maxAtApi: number;
 	limitsFor(guildId: string | null): Promise<Limits>;
@@ -29,8 +31,13 @@ export interface SharedPartSlots {
 }
 
 export function createSharedPartSlots(deps: SharedPartSlotDeps): SharedPartSlots {
-	const { line, clock, maxAtApi } = deps;
+	const { line, clock, maxAtApi, log } = deps;
 	let held = 0;
+	/** The jobs whose turn a pump gave: a hand-over that fails is repaired by the keeper's reconciliation. */
+	const handOver = async (pumped: { started: string[]; soonestMs: number }) => {
+		deps.wakeFor(pumped.soonestMs);
+		await deps.dispatch(pumped.started).catch((error: unknown) => log.warn({ err: error }, 'could not hand over the jobs whose turn came; reconciled shortly'));
+	};
 	return {
 		get held() {
 			return held;
@@ -41,22 +48,22 @@ export function createSharedPartSlots(deps: SharedPartSlotDeps): SharedPartSlots
 			await deps.dispatch((await line.dropExtras(job.id, maxAtApi, clock.now())).started);
 			const keys: string[] = [];
 			return {
-				async take() {
+				async take(force) {
 					const limits = await deps.limitsFor(job.guildId);
-					const { key, pumped } = await line.takeExtra(request, limits.perServer, maxAtApi, clock.now());
-					await deps.dispatch(pumped.started);
-					if (!key) return false;
-					keys.push(key);
-					held++;
-					return true;
+					const { key, pumped } = await line.takeExtra(request, limits.perServer, maxAtApi, clock.now(), force);
+					// Counted before anything else can fail, so that it is always given back.
+					if (key) {
+						keys.push(key);
+						held++;
+					}
+					await handOver(pumped);
+					return key !== undefined;
 				},
 				async release() {
 					const key = keys.pop();
 					if (!key) return;
 					held--;
-					const pumped = await line.release(key, maxAtApi, clock.now());
-					await deps.dispatch(pumped.started);
-					deps.wakeFor(pumped.soonestMs);
+					await handOver(await line.release(key, maxAtApi, clock.now()));
 				},
 			};
 		},

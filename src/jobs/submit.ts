@@ -83,7 +83,8 @@ export async function submit(ready: Sendable, context: SubmitContext): Promise<J
 	const job = await context.save(toSubmitting(ready, clock.now()));
 	const accepted = await sendRequest(job, job.request.text, context, job);
 	log.info({ requestId: accepted.requestId }, 'job submitted');
-	const submitted = await context.save(toSubmitted(job, accepted, clock.now()));
+	// At the moment it reached the API, as recorded in its request: metrics count the move by it.
+	const submitted = await context.save(toSubmitted(job, accepted, accepted.submittedAt));
 	// Cancelled while the request was on the wire: the runner says so next, not "Queued".
 	if (!memberCancel.aborted) await reporter.progress(submitted, { kind: accepted.status === 'PROCESSING' ? 'processing' : 'queued' });
 	return submitted;

@@ -150,17 +150,19 @@ return pump(tonumber(ARGV[4]), tonumber(ARGV[3]))
 `;
 
 /**
- * ARGV: P, id, member, server, guild, perServer, maxAtApi, now. One more slot for another part of a running job:
- * those in line are served first (the pump), then the part takes a slot if one is free and its server is under
- * its cap. Replies the pump's result, then the slot's key ('' for none).
+ * ARGV: P, id, member, server, guild, perServer, maxAtApi, now, force. One more slot for another part of a running
+ * job: those in line are served first (the pump), then the part takes a slot if one is free and its server is
+ * under its cap (with force '1': whatever the limits, for a part already at the API). Replies the pump's result,
+ * then the slot's key ('' for none).
  */
 export const EXTRA = `${COMMON}
 local id, member, server = ARGV[2], ARGV[3], ARGV[4]
 local now, maxAtApi = tonumber(ARGV[8]), tonumber(ARGV[7])
 local result = pump(now, maxAtApi)
 local key = ''
-if redis.call('HEXISTS', P..'run', id) == 1 and redis.call('HLEN', P..'run') < maxAtApi
-  and (ARGV[5] ~= '1' or redis.call('SCARD', P..'run:s:'..server) < tonumber(ARGV[6])) then
+local free = ARGV[9] == '1' or (redis.call('HLEN', P..'run') < maxAtApi
+  and (ARGV[5] ~= '1' or redis.call('SCARD', P..'run:s:'..server) < tonumber(ARGV[6])))
+if redis.call('HEXISTS', P..'run', id) == 1 and free then
   key = id..'#'..redis.call('INCR', P..'xtra-seq')
   redis.call('HSET', P..'run', key, member..'|'..server..'|'..now)
   redis.call('SADD', P..'run:s:'..server, key)
@@ -168,6 +170,23 @@ if redis.call('HEXISTS', P..'run', id) == 1 and redis.call('HLEN', P..'run') < m
 end
 table.insert(result, key)
 return result
+`;
+
+/** ARGV: P, maxAtApi, now. Frees the extra slots whose job holds no slot any more (left by an older version, say). */
+export const ORPHANS = `${COMMON}
+local freed = 0
+for _, key in ipairs(redis.call('HKEYS', P..'run')) do
+  local parent = string.match(key, '^(.*)#%d+$')
+  if parent and redis.call('HEXISTS', P..'run', parent) == 0 then
+    local member, server = string.match(redis.call('HGET', P..'run', key), '^(.-)|(.-)|')
+    redis.call('HDEL', P..'run', key)
+    redis.call('SREM', P..'run:s:'..server, key)
+    redis.call('SREM', P..'xtra:'..parent, key)
+    freed = freed + 1
+  end
+end
+if freed == 0 then return { -1 } end
+return pump(tonumber(ARGV[3]), tonumber(ARGV[2]))
 `;
 
 /** ARGV: P, id */

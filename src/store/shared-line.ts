@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Limits } from './guild-settings.js';
-import { ADMIT, EXTRA, FORCE, LAST_START_TTL_MS, LEAVE, MARK, RELEASE, SNAPSHOT } from './shared-line-scripts.js';
+import { ADMIT, EXTRA, FORCE, LAST_START_TTL_MS, LEAVE, MARK, ORPHANS, RELEASE, SNAPSHOT } from './shared-line-scripts.js';
 
 /**
  * The line and the limits of a deployment whose processes share one Redis: every server's line, who runs what,
@@ -57,7 +57,9 @@ export interface SharedLine {
 	 * One more slot for another part of a running long text, after those in line are served: its key, or undefined
 	 * when none is free (or the server is at its cap). Counts against MAX_JOBS_IN_FLIGHT and the server's cap.
 	 */
-	takeExtra(request: LineRequest, perServer: number, maxAtApi: number, now: number): Promise<{ key: string | undefined; pumped: Pumped }>;
+	takeExtra(request: LineRequest, perServer: number, maxAtApi: number, now: number, force?: boolean): Promise<{ key: string | undefined; pumped: Pumped }>;
+	/** Frees the extra slots whose job holds no slot any more; whoever may start now is started. */
+	freeOrphanExtras(maxAtApi: number, now: number): Promise<Pumped>;
 	/** Frees the extra slots a job's earlier run left (a process that died holding them). */
 	dropExtras(jobId: string, maxAtApi: number, now: number): Promise<Pumped>;
 	pump(maxAtApi: number, now: number): Promise<Pumped>;
@@ -83,7 +85,7 @@ const serverOf = (request: { guildId: string | null; requesterId: string }) => r
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 export function createSharedLine(redis: Redis, prefix = LINE_PREFIX): SharedLine {
-	const scripts = { ADMIT, FORCE, RELEASE, EXTRA, LEAVE, SNAPSHOT, MARK };
+	const scripts = { ADMIT, FORCE, RELEASE, EXTRA, ORPHANS, LEAVE, SNAPSHOT, MARK };
 	for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(`xttsLine${name}`, { numberOfKeys: 0, lua });
 	const call = (name: keyof typeof scripts): Script => {
 		const script = (redis as unknown as Record<string, Script>)[`xttsLine${name}`] as Script;
@@ -145,19 +147,15 @@ export function createSharedLine(redis: Redis, prefix = LINE_PREFIX): SharedLine
 		async release(jobId, maxAtApi, now) {
 			return pumped(await call('RELEASE')(prefix, jobId, maxAtApi, now, 'all'));
 		},
-		async takeExtra(request, perServer, maxAtApi, now) {
-			const reply = (await call('EXTRA')(
-				prefix,
-				request.jobId,
-				request.requesterId,
-				serverOf(request),
-				request.guildId ? '1' : '0',
-				perServer,
-				maxAtApi,
-				now,
-			)) as unknown[];
+		async takeExtra(request, perServer, maxAtApi, now, force = false) {
+			const { jobId, requesterId, guildId } = request;
+			const args = [jobId, requesterId, serverOf(request), guildId ? '1' : '0', perServer, maxAtApi, now, force ? '1' : '0'];
+			const reply = (await call('EXTRA')(prefix, ...args)) as unknown[];
 			const key = String(reply.pop() ?? '');
 			return { key: key === '' ? undefined : key, pumped: pumped(reply) };
+		},
+		async freeOrphanExtras(maxAtApi, now) {
+			return pumped(await call('ORPHANS')(prefix, maxAtApi, now));
 		},
 		async dropExtras(jobId, maxAtApi, now) {
 			return pumped(await call('RELEASE')(prefix, jobId, maxAtApi, now, 'extras'));

@@ -90,7 +90,7 @@ export function createMetrics(): Metrics {
 	});
 	new Gauge({
 		name: 'xtts_bot_jobs_at_api',
-		help: 'Jobs holding one of the MAX_JOBS_IN_FLIGHT slots in this process',
+		help: 'MAX_JOBS_IN_FLIGHT slots held in this process (a long text holds one per part at the API)',
 		registers: [registry],
 		collect() {
 			this.set(read().atApi);
