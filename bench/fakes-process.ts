@@ -64,7 +64,13 @@ tap<RecordedRequest>(xtts, (request) => {
 	// The fake creates the job synchronously right after recording the request: it will be the next one in xtts.jobs.
 	const job: PendingJob = { index: xtts.jobs.size, member: memberOfText((request.body as { text?: unknown } | undefined)?.text) ?? '', completed: false };
 	pending[job.index] = job;
-	if (settings.completeAfterMs !== undefined) {
+	const byChars = settings.jobTimeByChars;
+	if (byChars) {
+		const chars = String((request.body as { text?: unknown } | undefined)?.text ?? '').length;
+		const share = Math.min(1, Math.max(0, (chars - byChars.minChars) / (byChars.maxChars - byChars.minChars)));
+		const ms = (byChars.minMs + share * (byChars.maxMs - byChars.minMs)) * (1 + byChars.jitter * (2 * Math.random() - 1));
+		setTimeout(() => void complete(job), ms);
+	} else if (settings.completeAfterMs !== undefined) {
 		setTimeout(() => void complete(job), settings.completeAfterMs + Math.random() * (settings.completeJitterMs ?? 0));
 	}
 });

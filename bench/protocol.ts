@@ -13,6 +13,11 @@ export interface FakeSettings {
 	/** Each job turns COMPLETED this long after its generate request (plus up to `completeJitterMs`, at random). */
 	completeAfterMs?: number;
 	completeJitterMs?: number;
+	/**
+	 * Instead: each job's time grows with its text's length, from `minMs` (at `minChars` or fewer) to `maxMs` (at
+	 * `maxChars` or more), within ±`jitter` of that (a fraction, at random): the API's queue and processing time.
+	 */
+	jobTimeByChars?: { minMs: number; maxMs: number; minChars: number; maxChars: number; jitter: number };
 	/** The Discord fake holds every upload this long before answering (to keep deliveries concurrent). */
 	holdUploadsMs?: number;
 }

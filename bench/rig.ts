@@ -8,6 +8,7 @@ import { createLogger } from '../src/util/logger.js';
 import { systemClock, type Clock } from '../src/util/clock.js';
 import { attachmentPayload, chatInputPayload, DEFAULT_APPLICATION_ID, injectInteraction, snowflake, TEST_BOT_TOKEN } from '../test/fakes/discord-api.js';
 import { startFakes, type Fakes } from './fakes.js';
+import { startNaivePeer } from './naive-peer.js';
 import { BENCH_XTTS_KEY, benchText, type FakeSettings, type FakesMessage } from './protocol.js';
 
 /**
@@ -36,13 +37,18 @@ export interface Trace {
 }
 
 export interface Rig {
-	bot: Bot;
+	/** The bot under test; undefined for the naive peer. */
+	bot: Bot | undefined;
+	/** Requests the bot (or the peer) is working on. */
+	active(): number;
 	fakes: Fakes;
 	traces: Map<string, Trace>;
 	/** Warn and error lines the bot logged. */
 	warnings: string[];
-	/** Injects `count` /clone interactions back to back, each from a new member in a new server. */
-	clone(count?: number): Trace[];
+	/** Injects `count` /clone interactions back to back, each from a new member in a new server (`textOf`: its line). */
+	clone(count?: number, textOf?: (member: string, index: number) => string): Trace[];
+	/** Follows a trace made outside `clone` (the floor's bare requests): its acknowledgement and uploads are recorded. */
+	watch(trace: Trace): void;
 	/** Resolves once `done()` holds (checked on every event from the fakes); rejects after timeoutMs. */
 	waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void>;
 	close(): Promise<void>;
@@ -52,6 +58,8 @@ export interface RigOptions {
 	env?: Record<string, string>;
 	clock?: Clock;
 	fakes?: FakeSettings;
+	/** Drive the naive peer (bench/naive-peer.ts), polling every `pollMs`, instead of the bot. */
+	naive?: { pollMs: number };
 }
 
 /** What the bench changes of the bot's defaults, printed with the figures. */
@@ -107,11 +115,21 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 		secrets: [TEST_BOT_TOKEN, BENCH_XTTS_KEY],
 		destination: { write: (line: string) => void (/"level":"(warn|error|fatal)"/.test(line) && warnings.push(line)) },
 	});
+	const clock = options.clock ?? systemClock;
+	const peer = options.naive
+		? startNaivePeer({
+				discordApiUrl: fakes.discordApiUrl,
+				xttsOrigin: fakes.xttsOrigin,
+				apiKey: BENCH_XTTS_KEY,
+				pollMs: options.naive.pollMs,
+				sleep: (ms) => clock.sleep(ms),
+			})
+		: undefined;
 	// The bot builds its own discord.js client, exactly as in production; only the gateway login is skipped.
-	const bot = await createBot({ config, logger, clock: options.clock ?? systemClock, ffmpegPath: null });
-	const client = bot.client;
+	const bot = peer ? undefined : await createBot({ config, logger, clock, ffmpegPath: null });
+	const client = peer?.client ?? (bot as Bot).client;
 	markReady(client);
-	await bot.start({ login: false, registerCommands: false });
+	await bot?.start({ login: false, registerCommands: false });
 
 	const traces = new Map<string, Trace>();
 	const byInteraction = new Map<string, Trace>();
@@ -146,8 +164,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 		else trace.failure = message.content;
 	}
 
-	function clone(count = 1): Trace[] {
-		const payloads = Array.from({ length: count }, () => {
+	function clone(count = 1, textOf: (member: string, index: number) => string = benchText): Trace[] {
+		const payloads = Array.from({ length: count }, (_, index) => {
 			const member = snowflake();
 			const attachmentId = snowflake();
 			return {
@@ -159,7 +177,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 					user: { id: member },
 					options: [
 						{ name: 'speaker', type: ApplicationCommandOptionType.Attachment, value: attachmentId },
-						{ name: 'text', type: ApplicationCommandOptionType.String, value: benchText(member) },
+						{ name: 'text', type: ApplicationCommandOptionType.String, value: textOf(member, index) },
 					],
 					resolved: {
 						attachments: {
@@ -209,13 +227,18 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
 	return {
 		bot,
+		active: () => peer?.active() ?? bot?.runner.active ?? 0,
 		fakes,
 		traces,
 		warnings,
 		clone,
+		watch(trace) {
+			traces.set(trace.member, trace);
+			byInteraction.set(trace.interactionId, trace);
+		},
 		waitFor,
 		async close() {
-			await bot.stop().catch(() => undefined);
+			await (bot ?? peer)?.stop().catch(() => undefined);
 			await fakes.close();
 			await rm(dir, { recursive: true, force: true });
 		},

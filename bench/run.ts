@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scenario ack|delivery|cost|inflight|throughput|scaleout|all] [--jobs 1000] …
+ * npm run bench [-- --scenario ack|delivery|cost|inflight|throughput|parts|scaleout|all] [--jobs 1000] …
  *
  * Starts the project's loopback fakes (in a process of their own), drives the real bot through them, prints
  * a table with each figure beside its target and writes bench/results.json. With `all` every scenario runs in
@@ -15,7 +15,7 @@ import { BOT_OVERRIDES } from './rig.js';
 import { DEFAULTS, SCENARIOS, SMOKE, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --scenario ack|delivery|cost|inflight|throughput|scaleout|all   (default all)
+  --scenario ack|delivery|cost|inflight|throughput|parts|scaleout|all   (default all)
   --jobs N              jobs waiting on the API at once in "inflight" (default ${DEFAULTS.inflightJobs})
   --throughput-jobs N   jobs sent at once in "throughput" (default ${DEFAULTS.throughputJobs})
   --ack-sizes A,B,C     simultaneous requests in "ack" (default ${DEFAULTS.ackSizes.join(',')})

@@ -1,6 +1,8 @@
 import { sparePort } from '../test/helpers/redis.js';
 import { scaleOutScenario, type ScaleOutResult } from './scale-out.js';
 import { MIN_SAMPLES } from '../src/jobs/poll-timing.js';
+import { bareRestOf, floorAcks, floorDeliveries } from './floor.js';
+import { benchText } from './protocol.js';
 import { instantClock, isSettled, isSubmitted, startRig, type RigOptions, type Trace } from './rig.js';
 import { collectGarbage, lostOf, sleep, startMonitor, summarize, type Summary } from './stats.js';
 
@@ -18,8 +20,14 @@ export interface BenchOptions {
 	cadenceMs: number;
 	/** Jobs per delivery mode, and their output size. */
 	deliveryJobs: number;
-	/** How long each job of the steady-API polling run takes at the API. */
-	steadyJobMs: number;
+	/** The polling run with realistic job times: jobs per phase (≥ 8, to learn from), and their times by text length. */
+	spreadJobs: number;
+	spreadMinMs: number;
+	spreadMaxMs: number;
+	spreadJitter: number;
+	/** The long-text run: a text of six parts, each taking this long at the API, at this poll cadence. */
+	partsJobMs: number;
+	partsCadenceMs: number;
 	deliveryBytes: number;
 	/** Jobs and job length (submit → COMPLETED) for the API-cost scenario. */
 	costJobs: number;
@@ -49,7 +57,12 @@ export const DEFAULTS: BenchOptions = {
 	ackWarmUpBurst: 50,
 	cadenceMs: 5_000,
 	deliveryJobs: 30,
-	steadyJobMs: 12_000,
+	spreadJobs: 16,
+	spreadMinMs: 5_000,
+	spreadMaxMs: 40_000,
+	spreadJitter: 0.01,
+	partsJobMs: 4_000,
+	partsCadenceMs: 1_000,
 	deliveryBytes: MiB,
 	costJobs: 5,
 	costJobMs: 12_000,
@@ -74,7 +87,10 @@ export const SMOKE: BenchOptions = {
 	ackWarmUpBurst: 2,
 	cadenceMs: 1_000,
 	deliveryJobs: 3,
-	steadyJobMs: 2_500,
+	spreadJobs: 8,
+	spreadMinMs: 1_000,
+	spreadMaxMs: 4_000,
+	partsJobMs: 500,
 	deliveryBytes: 64 * 1024,
 	costJobs: 2,
 	costJobMs: 2_500,
@@ -114,36 +130,46 @@ const all = (traces: Trace[], predicate: (trace: Trace) => boolean) => () => tra
 
 export interface AckResult {
 	warmUpRequests: number;
-	sizes: (Summary & { simultaneous: number; rounds: number; refused: number; botWarnings: number; cold: Summary })[];
+	/** `floor`: as many bare deferred callbacks (discord.js's REST alone), in the same rig, as many bursts; `naive`: the naive peer's (largest size). */
+	sizes: (Summary & { simultaneous: number; rounds: number; refused: number; botWarnings: number; cold: Summary; floor: Summary; naive?: Summary })[];
 }
 
 export async function ackScenario(o: BenchOptions): Promise<AckResult> {
 	const sizes: AckResult['sizes'] = [];
+	const largest = Math.max(...o.ackSizes);
 	for (const simultaneous of o.ackSizes) {
 		// A fresh bot per size. Each job completes at its first poll (1 s), and every burst is delivered before the
 		// next one starts: nothing but the burst itself runs while its acknowledgements are measured.
-		const result = await withRig({ env: { XTTS_POLL_INTERVAL_MS: '1000' }, fakes: { script: ['COMPLETED'] } }, async (rig) => {
-			let refused = 0;
-			const burst = async (size: number) => {
-				const batch = rig.clone(size);
-				await rig.waitFor(all(batch, isSettled), 60_000, `${size} simultaneous requests to be acknowledged and delivered`);
-				refused += batch.filter((trace) => trace.refused !== undefined).length;
-				return batch.flatMap((trace) => (trace.refused === undefined ? [trace.ackAt! - trace.injectedAt] : []));
-			};
-			// The first burst meets code V8 has not optimised yet and opens the connections it needs: reported apart,
-			// as a bot that has just started sees it. The figure is a running bot's, after a warm-up of a few hundred requests.
-			const cold = summarize(await burst(simultaneous));
-			for (let warmed = simultaneous; warmed < o.ackWarmUpRequests; warmed += o.ackWarmUpBurst) await burst(o.ackWarmUpBurst);
-			refused = 0;
-			const latencies: number[] = [];
-			let rounds = 0;
-			while (rounds < o.ackMinRounds || latencies.length < o.ackMinSamples) {
-				latencies.push(...(await burst(simultaneous)));
-				rounds++;
-			}
-			return { simultaneous, rounds, refused, cold, ...summarize(latencies) };
-		});
-		sizes.push(result);
+		const measure = (naive: boolean) =>
+			withRig({ env: { XTTS_POLL_INTERVAL_MS: '1000' }, fakes: { script: ['COMPLETED'] }, ...(naive ? { naive: { pollMs: 1_000 } } : {}) }, async (rig) => {
+				let refused = 0;
+				const burst = async (size: number) => {
+					const batch = rig.clone(size);
+					await rig.waitFor(all(batch, isSettled), 60_000, `${size} simultaneous requests to be acknowledged and delivered`);
+					refused += batch.filter((trace) => trace.refused !== undefined).length;
+					return batch.flatMap((trace) => (trace.refused === undefined ? [trace.ackAt! - trace.injectedAt] : []));
+				};
+				// The first burst meets code V8 has not optimised yet and opens the connections it needs: reported apart,
+				// as a bot that has just started sees it. The figure is a running bot's, after a warm-up of a few hundred requests.
+				const cold = summarize(await burst(simultaneous));
+				for (let warmed = simultaneous; warmed < o.ackWarmUpRequests; warmed += o.ackWarmUpBurst) await burst(o.ackWarmUpBurst);
+				refused = 0;
+				const latencies: number[] = [];
+				let rounds = 0;
+				while (rounds < o.ackMinRounds || latencies.length < o.ackMinSamples) {
+					latencies.push(...(await burst(simultaneous)));
+					rounds++;
+				}
+				// The floor, in the same process and on the same fakes: as many bursts of bare callbacks (one to warm up).
+				const rest = bareRestOf(rig);
+				await floorAcks(rig, simultaneous, rest);
+				const floor: number[] = [];
+				for (let round = 0; round < rounds; round++) floor.push(...(await floorAcks(rig, simultaneous, rest)));
+				return { simultaneous, rounds, refused, cold, floor: summarize(floor), ...summarize(latencies) };
+			});
+		const result = await measure(false);
+		const naive = simultaneous === largest ? await measure(true) : undefined;
+		sizes.push({ ...result, ...(naive ? { naive: { count: naive.count, p50: naive.p50, p99: naive.p99, max: naive.max } } : {}) });
 	}
 	return { warmUpRequests: o.ackWarmUpRequests, sizes };
 }
@@ -155,16 +181,53 @@ export interface DeliveryResult {
 	cadenceMs: number;
 	webhook: Summary & { jobs: number; lost: number; botWarnings: number };
 	polling: Summary & { jobs: number; lost: number; botWarnings: number };
+	/** The floor: the same output downloaded and uploaded bare, the media URL in hand (as a callback brings it). */
+	floor: Summary;
 	/**
-	 * Polling with a steady API (every job takes `jobMs`): the first jobs on the fixed grid (too little history to
-	 * learn from), then as many timed to their learned end, in the same run. COMPLETED → upload, and status
-	 * requests per job, for each.
+	 * Polling with realistic job times (from `minMs` to `maxMs`, growing with the text's length, ±`jitter`): the first
+	 * jobs on the fixed grid (too little history to learn from), then as many timed to their learned end, in the
+	 * same run; and the naive peer on as many such jobs. COMPLETED → upload, and status requests per job, for each.
 	 */
-	steady: { jobMs: number; grid: Summary & { statusPerJob: number }; learned: Summary & { statusPerJob: number }; lost: number; botWarnings: number };
+	spread: {
+		minMs: number;
+		maxMs: number;
+		jitter: number;
+		grid: PhaseResult;
+		learned: PhaseResult;
+		naive: PhaseResult;
+		lost: number;
+		botWarnings: number;
+	};
+}
+
+type PhaseResult = Summary & { statusPerJob: number };
+
+/** The spread run's lines: from 60 to 240 characters (within one request's limit), each naming its member. */
+export const SPREAD_CHARS = { min: 60, max: 240 };
+function spreadText(member: string, index: number): string {
+	const length = SPREAD_CHARS.min + ((index * 53) % (SPREAD_CHARS.max - SPREAD_CHARS.min + 1));
+	const line = `${benchText(member)} ${'And a few more words to say. '.repeat(10)}`;
+	return `${line.slice(0, length - 1).trimEnd()}.`;
+}
+
+/** `count` jobs at once, until delivered: COMPLETED → upload, and the status requests each needed. */
+async function pollingPhase(rig: Awaited<ReturnType<typeof startRig>>, count: number, textOf: (member: string, index: number) => string, timeoutMs: number) {
+	const before = (await rig.fakes.statusPerJob()).length;
+	const traces = rig.clone(count, textOf);
+	await rig.waitFor(all(traces, isSettled), timeoutMs, 'every polled job to be delivered');
+	const asked = (await rig.fakes.statusPerJob()).slice(before);
+	const latencies = traces.flatMap((trace) =>
+		trace.uploads[0] !== undefined && trace.completedAt !== undefined ? [trace.uploads[0] - trace.completedAt] : [],
+	);
+	const summary: PhaseResult = { ...summarize(latencies), statusPerJob: asked.reduce((sum, n) => sum + n, 0) / Math.max(1, asked.length) };
+	return { traces, summary };
 }
 
 export async function deliveryScenario(o: BenchOptions): Promise<DeliveryResult> {
+	let floor: Summary = summarize([]);
 	const webhook = await withRig({ env: await webhookEnv(o), fakes: { script: ['QUEUED'], mediaBytes: o.deliveryBytes } }, async (rig) => {
+		// The floor first, on the same fakes: the same output downloaded and uploaded bare, one warm-up then as many.
+		floor = summarize((await floorDeliveries(rig, o.deliveryJobs + 1)).slice(1));
 		// One warm-up job, then the measured ones, completed one at a time: callback → upload for each.
 		const traces = rig.clone(o.deliveryJobs + 1);
 		await rig.waitFor(all(traces, isSubmitted), 60_000, 'the jobs to be submitted');
@@ -194,26 +257,31 @@ export async function deliveryScenario(o: BenchOptions): Promise<DeliveryResult>
 			return { jobs: o.deliveryJobs, lost: lostOf(traces), ...summarize(latencies) };
 		},
 	);
-	const steady = await withRig(
-		{ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], mediaBytes: o.deliveryBytes, completeAfterMs: o.steadyJobMs } },
-		async (rig) => {
-			const phase = async (count: number) => {
-				const before = (await rig.fakes.statusPerJob()).length;
-				const traces = rig.clone(count);
-				await rig.waitFor(all(traces, isSettled), o.steadyJobMs + 4 * o.cadenceMs + 60_000, 'every steady job to be delivered');
-				const asked = (await rig.fakes.statusPerJob()).slice(before);
-				const latencies = traces.flatMap((trace) =>
-					trace.uploads[0] !== undefined && trace.completedAt !== undefined ? [trace.uploads[0] - trace.completedAt] : [],
-				);
-				return { traces, summary: { ...summarize(latencies), statusPerJob: asked.reduce((sum, n) => sum + n, 0) / Math.max(1, asked.length) } };
-			};
-			// Eight jobs teach the bot the API's time (MIN_SAMPLES); until then it polls on the grid.
-			const grid = await phase(MIN_SAMPLES);
-			const learned = await phase(MIN_SAMPLES);
-			return { jobMs: o.steadyJobMs, grid: grid.summary, learned: learned.summary, lost: lostOf([...grid.traces, ...learned.traces]) };
-		},
-	);
-	return { outputBytes: o.deliveryBytes, cadenceMs: o.cadenceMs, webhook, polling, steady };
+	const jobTimeByChars = { minMs: o.spreadMinMs, maxMs: o.spreadMaxMs, minChars: SPREAD_CHARS.min, maxChars: SPREAD_CHARS.max, jitter: o.spreadJitter };
+	const spreadFakes = { script: ['QUEUED' as const], mediaBytes: o.deliveryBytes, jobTimeByChars };
+	const phaseTimeoutMs = o.spreadMaxMs * (1 + o.spreadJitter) + 4 * o.cadenceMs + 60_000;
+	const jobs = Math.max(MIN_SAMPLES, o.spreadJobs);
+	const ours = await withRig({ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: spreadFakes }, async (rig) => {
+		// The first jobs teach the bot the API's times (MIN_SAMPLES); they were sent with no history, on the grid.
+		const grid = await pollingPhase(rig, jobs, spreadText, phaseTimeoutMs);
+		const learned = await pollingPhase(rig, jobs, spreadText, phaseTimeoutMs);
+		return { grid: grid.summary, learned: learned.summary, lost: lostOf([...grid.traces, ...learned.traces]) };
+	});
+	const naive = await withRig({ naive: { pollMs: o.cadenceMs }, fakes: spreadFakes }, async (rig) => {
+		const phase = await pollingPhase(rig, jobs, spreadText, phaseTimeoutMs);
+		return { naive: phase.summary, lost: lostOf(phase.traces) };
+	});
+	const spread = {
+		minMs: o.spreadMinMs,
+		maxMs: o.spreadMaxMs,
+		jitter: o.spreadJitter,
+		grid: ours.grid,
+		learned: ours.learned,
+		naive: naive.naive,
+		lost: ours.lost + naive.lost,
+		botWarnings: ours.botWarnings,
+	};
+	return { outputBytes: o.deliveryBytes, cadenceMs: o.cadenceMs, webhook, floor, polling, spread };
 }
 
 // 3. What a job costs at the API: status requests for a job of 12 s, generate requests per delivered job.
@@ -272,11 +340,23 @@ export interface InflightResult {
 	generate: number;
 	seconds: number;
 	botWarnings: number;
+	/** The naive peer on the same requests. */
+	naive: { idleRssMB: number; peakRssMB: number; eventLoopDelayMs: { p50: number; p99: number; max: number }; lost: number };
 }
 
 export async function inflightScenario(o: BenchOptions): Promise<InflightResult> {
+	const ours = await inflightRun(o, false);
+	const naive = await inflightRun(o, true);
+	return { ...ours, naive: { idleRssMB: naive.idleRssMB, peakRssMB: naive.peakRssMB, eventLoopDelayMs: naive.eventLoopDelayMs, lost: naive.lost } };
+}
+
+async function inflightRun(o: BenchOptions, naive: boolean): Promise<Omit<InflightResult, 'naive'>> {
 	return withRig(
-		{ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], completeAfterMs: o.inflightQueuedMs, mediaBytes: 240_000 } },
+		{
+			env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) },
+			fakes: { script: ['QUEUED'], completeAfterMs: o.inflightQueuedMs, mediaBytes: 240_000 },
+			...(naive ? { naive: { pollMs: o.cadenceMs } } : {}),
+		},
 		async (rig) => {
 			// One job first, so that the figures are those of a running bot, not of its first minutes' compilation.
 			const warmUp = rig.clone(1);
@@ -285,7 +365,7 @@ export async function inflightScenario(o: BenchOptions): Promise<InflightResult>
 			await rig.waitFor(all(warmUp, isSettled), 2 * o.cadenceMs + 30_000, 'the warm-up job');
 			collectGarbage();
 			const idleRssMB = process.memoryUsage().rss / MiB;
-			const overall = startMonitor(() => rig.bot.runner.active);
+			const overall = startMonitor(() => rig.active());
 			const started = Date.now();
 			// Requests arrive at a steady pace, then wait QUEUED at the API; each completes inflightQueuedMs after its submit.
 			const traces: Trace[] = [];
@@ -334,10 +414,19 @@ export interface ThroughputResult {
 	latency: Summary;
 	botWarnings: number;
 	memory: { deliveries: number; outputBytes: number; rssPerDelivery: number; heapAndBuffersPerDelivery: number; botWarnings: number };
+	/** The naive peer on the same jobs, its waits ended at once too. */
+	naive: { jobsPerSecond: number; lost: number };
 }
 
 export async function throughputScenario(o: BenchOptions): Promise<ThroughputResult> {
-	const run = await withRig({ clock: instantClock, fakes: { script: ['COMPLETED'] } }, async (rig) => {
+	const run = await throughputRun(o, false);
+	const naive = await throughputRun(o, true);
+	const memory = await memoryRun(o);
+	return { ...run, lost: run.lost + memory.lost, memory, naive: { jobsPerSecond: naive.jobsPerSecond, lost: naive.lost } };
+}
+
+function throughputRun(o: BenchOptions, naive: boolean) {
+	return withRig({ clock: instantClock, fakes: { script: ['COMPLETED'] }, ...(naive ? { naive: { pollMs: o.cadenceMs } } : {}) }, async (rig) => {
 		const warmUp = rig.clone(1);
 		await rig.waitFor(all(warmUp, isSettled), 30_000, 'the warm-up job');
 		const traces = rig.clone(o.throughputJobs);
@@ -354,10 +443,12 @@ export async function throughputScenario(o: BenchOptions): Promise<ThroughputRes
 			latency: summarize(delivered.map((trace) => trace.uploads[0]! - trace.injectedAt)),
 		};
 	});
+}
 
+async function memoryRun(o: BenchOptions) {
 	// N jobs wait QUEUED; their callbacks arrive together and Discord takes 2 s to answer each upload,
 	// so all N deliveries are in progress at once. Peak minus the idle level, divided by N.
-	const memory = await withRig({ env: await webhookEnv(o), fakes: { script: ['QUEUED'], mediaBytes: o.bigBytes, holdUploadsMs: 2_000 } }, async (rig) => {
+	return withRig({ env: await webhookEnv(o), fakes: { script: ['QUEUED'], mediaBytes: o.bigBytes, holdUploadsMs: 2_000 } }, async (rig) => {
 		const traces = rig.clone(o.bigDeliveries);
 		await rig.waitFor(all(traces, isSubmitted), 60_000, 'the jobs to be submitted');
 		await sleep(200);
@@ -381,7 +472,53 @@ export async function throughputScenario(o: BenchOptions): Promise<ThroughputRes
 			heapAndBuffersPerDelivery: (peakHeapAndBuffers - before.heapUsed - before.external) / o.bigDeliveries,
 		};
 	});
-	return { ...run, lost: run.lost + memory.lost, memory };
+}
+
+// 6. A long text of six parts: sent three at a time (PARTS_IN_PARALLEL's default) and one after another.
+
+export interface PartsResult {
+	parts: number;
+	jobMs: number;
+	cadenceMs: number;
+	/** /clone → the joined audio uploaded, with PARTS_IN_PARALLEL 3 and 1. */
+	parallelMs: number;
+	sequentialMs: number;
+	/** The floor: the API's own time for the parts, all sent at once (one part's time). */
+	floorMs: number;
+	lost: number;
+	botWarnings: number;
+}
+
+/** About 1200 characters in sentences of their own, naming the member: six parts for XTTS's English limit. */
+export const sixPartText = (member: string) =>
+	[benchText(member), ...Array.from({ length: 16 }, (_, n) => `Sentence ${n + 1} tells of the quick brown fox near the riverbank at dawn.`)].join(' ');
+
+export async function partsScenario(o: BenchOptions): Promise<PartsResult> {
+	const run = (inParallel: number) =>
+		withRig(
+			{
+				env: { XTTS_POLL_INTERVAL_MS: String(o.partsCadenceMs), PARTS_IN_PARALLEL: String(inParallel) },
+				fakes: { script: ['QUEUED'], completeAfterMs: o.partsJobMs },
+			},
+			async (rig) => {
+				const [trace] = rig.clone(1, sixPartText) as [Trace];
+				await rig.waitFor(() => isSettled(trace), 12 * (o.partsJobMs + o.partsCadenceMs) + 60_000, 'the long text to be delivered');
+				const { generate } = await rig.fakes.counts();
+				return { ms: trace.uploads[0] === undefined ? Number.NaN : trace.uploads[0] - trace.injectedAt, lost: lostOf([trace]), generate };
+			},
+		);
+	const parallel = await run(3);
+	const sequential = await run(1);
+	return {
+		parts: parallel.generate,
+		jobMs: o.partsJobMs,
+		cadenceMs: o.partsCadenceMs,
+		parallelMs: parallel.ms,
+		sequentialMs: sequential.ms,
+		floorMs: o.partsJobMs,
+		lost: parallel.lost + sequential.lost,
+		botWarnings: parallel.botWarnings + sequential.botWarnings,
+	};
 }
 
 export const SCENARIOS = {
@@ -390,6 +527,7 @@ export const SCENARIOS = {
 	cost: costScenario,
 	inflight: inflightScenario,
 	throughput: throughputScenario,
+	parts: partsScenario,
 	scaleout: (o: BenchOptions) => scaleOutScenario({ scaleOutJobs: o.scaleOutJobs, maxAtApi: o.scaleOutMaxAtApi, lockMs: o.scaleOutLockMs }),
 } as const;
 
@@ -400,5 +538,6 @@ export type ScenarioResults = {
 	cost?: CostResult;
 	inflight?: InflightResult;
 	throughput?: ThroughputResult;
+	parts?: PartsResult;
 	scaleout?: ScaleOutResult;
 };

@@ -41,7 +41,8 @@ describe('npm run bench -- --smoke', () => {
 			'Acknowledgement',
 			'Delivery, webhook mode',
 			'Delivery, polling mode',
-			'Delivery, polling mode, steady API',
+			'Delivery, polling mode, job times 5–40 s',
+			'Long text',
 			'API cost',
 			'3 jobs in flight',
 			'Throughput',
@@ -55,7 +56,9 @@ describe('npm run bench -- --smoke', () => {
 			).toBe(true);
 		}
 		expect(results.rows.every((row) => row.measured !== 'n/a')).toBe(true);
-		for (const row of results.rows) expect(output).toContain(`| ${row.scenario} | ${row.figure} | ${row.measured} |`);
+		for (const row of results.rows)
+			expect(output).toContain(`| ${row.scenario} | ${row.figure} | ${row.measured} | ${row.floor} | ${row.naive} | ${row.ratios} |`);
+		expect(output).toContain('| scenario | figure | measured (this machine) | floor | naive peer | ratios | target | |');
 		expect(output).toContain(`The bot runs with its defaults but: ${results.botOverrides}.`);
 	});
 
@@ -76,12 +79,39 @@ describe('npm run bench -- --smoke', () => {
 			expect(mode.lost).toBe(0);
 			[mode.p50, mode.p99, mode.max].forEach(finite);
 		}
-		// The grid, then timed to the learned end: both measured, nothing lost, never more status requests.
-		const { steady } = delivery!;
-		expect([steady.grid.count, steady.learned.count]).toEqual([8, 8]);
-		expect(steady.lost).toBe(0);
-		[steady.grid.p50, steady.learned.p50].forEach(finite);
-		expect(steady.learned.statusPerJob).toBeLessThanOrEqual(steady.grid.statusPerJob);
+		// The grid, then timed to the learned end, and the naive peer: all measured, nothing lost, never more status requests.
+		const { spread, floor } = delivery!;
+		expect([spread.grid.count, spread.learned.count, spread.naive.count]).toEqual([8, 8, 8]);
+		expect(spread.lost).toBe(0);
+		[spread.grid.p50, spread.learned.p50, spread.naive.p50, floor.p50, floor.p99].forEach(finite);
+		expect(floor.count).toBe(3);
+		expect(spread.learned.statusPerJob).toBeLessThanOrEqual(spread.grid.statusPerJob);
+	});
+
+	it('every ratio is computed: the floor and the naive peer beside each figure that has them', () => {
+		const { ack, delivery, inflight, throughput, parts } = results.results;
+		for (const size of ack!.sizes) [size.floor.p50, size.floor.p99].forEach(finite);
+		[ack!.sizes.at(-1)!.naive!.p50, ack!.sizes.at(-1)!.naive!.p99].forEach(finite);
+		[inflight!.naive.peakRssMB, throughput!.naive.jobsPerSecond, parts!.parallelMs, parts!.sequentialMs, parts!.floorMs].forEach(finite);
+		expect(parts!.parts).toBe(6);
+		expect(inflight!.naive.lost).toBe(0);
+		expect(throughput!.naive.lost).toBe(0);
+		expect(delivery!.spread.naive.statusPerJob).toBeGreaterThan(0);
+		// Every row with a floor or a naive peer shows its ratios, each a number.
+		const compared = results.rows.filter((row) => row.floor !== '—' || row.naive !== '—');
+		expect(compared.length).toBeGreaterThanOrEqual(9);
+		for (const row of compared) {
+			expect(row.ratios, row.figure).toMatch(/×\d/);
+			expect(row.ratios, row.figure).not.toContain('n/a');
+		}
+		// The targets set as ratios are judged.
+		for (const target of [
+			'p99 ≤ 1.5× the floor',
+			'≥ 50× sooner than the naive peer (p50)',
+			'≤ 0.25× the grid, no more status requests',
+			'≤ 0.5× one after another',
+		])
+			expect(results.rows.find((row) => row.target === target)?.ok, target).toBeTypeOf('boolean');
 	});
 
 	it('API cost: status requests per job and one generate request per delivered job', () => {
