@@ -109,6 +109,8 @@ export function rows(results: ScenarioResults): Row[] {
 			scenario: 'API cost',
 			figure: `status requests for a ${cost.jobMs / 1000} s job at a ${cost.cadenceMs} ms cadence (worst of ${cost.jobs})`,
 			measured: String(cost.statusMax),
+			naive: String(cost.naive.statusMax),
+			ratios: ratios(undefined, ratio(cost.statusMax, cost.naive.statusMax)),
 			target: '≤ 4',
 			ok: cost.statusMax <= 4,
 		});
@@ -116,6 +118,8 @@ export function rows(results: ScenarioResults): Row[] {
 			scenario: 'API cost',
 			figure: `generate requests per delivered job (${cost.generate} for ${cost.delivered})`,
 			measured: cost.generatePerDelivered.toFixed(2),
+			naive: cost.naive.generatePerDelivered.toFixed(2),
+			ratios: ratios(undefined, ratio(cost.generatePerDelivered, cost.naive.generatePerDelivered)),
 			target: '= 1',
 			ok: cost.generate === cost.delivered && cost.delivered === cost.jobs,
 		});

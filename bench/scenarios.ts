@@ -297,10 +297,19 @@ export interface CostResult {
 	generatePerDelivered: number;
 	lost: number;
 	botWarnings: number;
+	/** The naive peer on the same jobs. */
+	naive: { statusMax: number; generatePerDelivered: number; lost: number };
 }
 
 export async function costScenario(o: BenchOptions): Promise<CostResult> {
-	return withRig({ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], completeAfterMs: o.costJobMs } }, async (rig) => {
+	const ours = await costRun(o, false);
+	const naive = await costRun(o, true);
+	return { ...ours, naive: { statusMax: naive.statusMax, generatePerDelivered: naive.generatePerDelivered, lost: naive.lost } };
+}
+
+function costRun(o: BenchOptions, naive: boolean) {
+	const peer = naive ? { naive: { pollMs: o.cadenceMs } } : {};
+	return withRig({ env: { XTTS_POLL_INTERVAL_MS: String(o.cadenceMs) }, fakes: { script: ['QUEUED'], completeAfterMs: o.costJobMs }, ...peer }, async (rig) => {
 		const traces = rig.clone(o.costJobs);
 		await rig.waitFor(all(traces, isSettled), o.costJobMs + 3 * o.cadenceMs + 60_000, 'every job to be delivered');
 		const statusPerJob = await rig.fakes.statusPerJob();

@@ -121,6 +121,8 @@ describe('npm run bench -- --smoke', () => {
 		expect(cost!.generate).toBe(2);
 		expect(cost!.delivered).toBe(2);
 		expect(cost!.lost).toBe(0);
+		expect(cost!.naive.lost).toBe(0);
+		expect(cost!.naive.generatePerDelivered).toBe(1);
 	});
 
 	it('jobs in flight: memory and event-loop figures, nothing lost', () => {
