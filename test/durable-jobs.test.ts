@@ -8,6 +8,7 @@ import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, XTTS_KEY, type Harness, type InjectedInteraction } from './helpers/harness.js';
 import { redisAvailable, sparePort, startRedis, startStallingProxy, type RedisServer } from './helpers/redis.js';
 import { expectMarkedCopy } from './helpers/audio.js';
+import { ENGINES, storePerTest } from './helpers/engines.js';
 
 /** No request lost: restarts, token expiry, webhooks, limits and shutdown, against the loopback fakes. */
 
@@ -381,22 +382,9 @@ describe('webhooks', () => {
 	});
 });
 
-const engines = [
-	{ engine: 'embedded engine on SQLite', shared: false },
-	...(redisAvailable() ? [{ engine: 'BullMQ engine on a shared Redis', shared: true }] : []),
-];
-
-describe.each(engines)('limits that queue instead of refusing ($engine)', ({ shared }) => {
-	let server: RedisServer | undefined;
-	let db = 0;
-	beforeAll(async () => {
-		if (shared) server = await startRedis();
-	});
-	afterAll(async () => {
-		await server?.stop();
-	});
+describe.each(ENGINES)('limits that queue instead of refusing ($engine)', ({ shared }) => {
 	/** A Redis database of its own for each test. */
-	const store = () => (server ? { storeUrl: `${server.url}/${db++}` } : {});
+	const store = storePerTest(shared);
 	const refusal = async (run: ReturnType<Harness['clone']>) => {
 		const callback = await run.callback();
 		expect(callback.json?.data?.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);

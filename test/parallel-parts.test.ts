@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PAUSE_MS, parsePcmWav } from '../src/audio/join.js';
 import type { JobRecord } from '../src/jobs/lifecycle.js';
 import { createJobRecords } from '../src/jobs/records.js';
@@ -7,7 +7,7 @@ import { LINE_PREFIX } from '../src/store/shared-line.js';
 import { splitText } from '../src/xtts/text-split.js';
 import { makeWav } from './fakes/xtts-api.js';
 import { contentOf, startHarness, virtualClock, type Harness } from './helpers/harness.js';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { ENGINES, storePerTest } from './helpers/engines.js';
 
 /**
  * A long text's parts, several at the API at once (PARTS_IN_PARALLEL), on both engines: the joined audio keeps the
@@ -33,21 +33,8 @@ const partOf = (text: string) => PARTS.indexOf(text);
 /** Each part speaks for its own time, so that the joined samples show the order. */
 const partMedia = (index: number) => makeWav({ seconds: 0.05 * (index + 1), sampleRate: 24_000 });
 
-const engines = [
-	{ engine: 'embedded engine on SQLite', shared: false },
-	...(redisAvailable() ? [{ engine: 'BullMQ engine on a shared Redis', shared: true }] : []),
-];
-
-describe.each(engines)('a long text’s parts in parallel ($engine)', ({ shared }) => {
-	let server: RedisServer | undefined;
-	let db = 0;
-	beforeAll(async () => {
-		if (shared) server = await startRedis();
-	});
-	afterAll(async () => {
-		await server?.stop();
-	});
-	const store = () => (server ? { storeUrl: `${server.url}/${db++}` } : {});
+describe.each(ENGINES)('a long text’s parts in parallel ($engine)', ({ shared }) => {
+	const store = storePerTest(shared);
 	const start = (env: Record<string, string> = {}) => startHarness({ ...store(), env: { XTTS_POLL_INTERVAL_MS: '1000', ...env } });
 
 	it('parts finishing out of order are joined in the text’s order; three at the API at once; progress counts the parts done', async () => {
