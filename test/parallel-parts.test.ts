@@ -119,21 +119,27 @@ describe.each(ENGINES)('a long text’s parts in parallel ($engine)', ({ shared 
 	});
 
 	it('a failing part is named, and the others are followed no more', async () => {
-		h = await start();
+		const clock = virtualClock(Date.now(), 'manual');
+		h = await startHarness({ ...store(), clock });
 		h.xtts.nextJob = {
-			byText: (text) =>
-				partOf(text) === 1 ? { script: ['FAILED'], error: 'Speaker audio could not be decoded' } : { script: ['QUEUED', 'QUEUED', 'QUEUED', 'COMPLETED'] },
+			byText: (text) => (partOf(text) === 1 ? { script: ['FAILED'], error: 'Speaker audio could not be decoded' } : { script: ['QUEUED'] }),
 		};
-		const final = await h.clone({ file: wav(), text: LONG_TEXT }).edit(isFinal, 20_000);
+		const run = h.clone({ file: wav(), text: LONG_TEXT });
+		// The three sent at once, each waiting for its first poll: one cadence on, part 2 is found FAILED.
+		await expect.poll(() => h.xtts.generateRequests().length).toBe(3);
+		await expect.poll(() => clock.sleepers()).toBeGreaterThanOrEqual(3);
+		clock.advance(5_000);
+		const final = await run.edit(isFinal);
 		expect(contentOf(final)).toContain('could not clone this: Speaker audio could not be decoded');
 		expect(contentOf(final)).toContain(`Part 2/${PARTS.length} of the text could not be made.`);
-		// The three sent at once, and no more after the failure.
-		expect(h.xtts.generateRequests()).toHaveLength(3);
 		await expect.poll(() => h.bot.runner.active).toBe(0);
-		// The other two would be done at their fourth poll: they were asked about no more once part 2 failed.
-		const others = [...h.xtts.jobs.values()].filter((job) => partOf(job.text) !== 1);
-		expect(others).toHaveLength(2);
-		for (const job of others) expect(job.finalSeq).toBeUndefined();
+		// The other two, still QUEUED, are asked about no more (nothing waits on the clock to poll them), and no other
+		// part is sent.
+		expect(clock.sleepers()).toBe(0);
+		const asked = h.xtts.statusRequests().length;
+		for (let minute = 0; minute < 5; minute++) clock.advance(60_000);
+		expect(h.xtts.statusRequests()).toHaveLength(asked);
+		expect(h.xtts.generateRequests()).toHaveLength(3);
 	});
 
 	it('Cancel stops every part: none is sent after it, none is asked about, and the message says they may be billed', async () => {

@@ -45,6 +45,7 @@ export interface SharedEngineOptions {
 }
 
 type Entry = RunEntry & { run?: Promise<void>; bullId?: string; lost: AbortController };
+const ignore = () => undefined; // waiting for a run needs only that it settled: its outcome is handled where it runs
 
 export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 	const { jobs, clock, line, signals, connection, maxAtApi } = options;
@@ -59,7 +60,6 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 	const shutdown = new AbortController();
 	const hardStop = new AbortController();
 	setMaxListeners(0, shutdown.signal, hardStop.signal);
-
 	const dispatch = (jobIds: readonly string[]) => queue.add(jobIds);
 	const keeper = createSharedLineKeeper({ line, jobs, clock, logger: log, maxAtApi, dispatch, reporter: options.deps.reporter });
 	const partSlots = createSharedPartSlots({ line, clock, maxAtApi, limitsFor, dispatch, wakeFor: keeper.wakeFor, log });
@@ -114,7 +114,7 @@ export function createSharedEngine(options: SharedEngineOptions): JobRunner {
 			const control = { entry, save, log: jobLog, shutdown: shutdown.signal, hardStop: hardStop.signal, stillOurs, lost: entry.lost.signal };
 			// The run is the entry's from here, its part slots' setting up included (Cancel and stop wait for it).
 			const run = (async () => runJob(deps, found.parts ? { ...control, partSlots: await partSlots.forJob(found) } : control))();
-			entry.run = run.then(() => undefined);
+			entry.run = run.then(ignore, ignore);
 			const outcome = await run;
 			if (outcome === 'paused') {
 				if (shutdown.signal.aborted && token) {

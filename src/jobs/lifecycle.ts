@@ -252,8 +252,9 @@ export function toPartUnsent(job: JobIn<'parts'>, index: number, at: number): Jo
 	return move(job, 'parts', { parts: job.parts.map((part, i) => (i === index && !part.requestId ? { text: part.text } : part)) }, at);
 }
 
-/** Whether any of a long text's parts is at the API or on its way there (its run must follow them). */
-export const partsOut = (job: JobIn<'parts'>) => job.parts.some((part) => ['sending', 'at-api'].includes(partPhase(part)));
+/** A long text stopped between parts: none at the API or on its way there, some still to send (it waits in line again). */
+export const betweenParts = (job: JobIn<'parts'>) =>
+	!job.parts.some((part) => ['sending', 'at-api'].includes(partPhase(part))) && job.parts.some((part) => partPhase(part) === 'pending');
 
 /** The request is done (a long text: every part is): the result is being delivered; a long text's `xtts` is its last part's. */
 export function toCompleted(job: JobIn<'submitted' | 'parts'>, at: number): JobIn<'completed'> {

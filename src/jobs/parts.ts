@@ -88,7 +88,9 @@ export async function runParts(start: JobIn<'recorded' | 'waiting' | 'parts'>, c
 		const key = `${processing}:${done}`;
 		if (key === shown) return;
 		shown = key;
-		void context.reporter.progress(job, { kind: processing ? 'processing' : 'queued' });
+		context.reporter
+			.progress(job, { kind: processing ? 'processing' : 'queued' })
+			.catch((error: unknown) => log.warn({ err: error }, 'could not show progress'));
 	};
 
 	const mediaUrls = new Map<number, string>();

@@ -6,7 +6,7 @@ import type { XttsClient } from '../xtts/client.js';
 import { parseStatusBody } from '../xtts/contract.js';
 import { createAdmissions, RefusedError, type Admission, type AdmissionRequest } from './admission.js';
 import type { JobRunner } from './engine.js';
-import { isUnfinished, partsOut, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
+import { isUnfinished, betweenParts, toCancelled, toWaiting, type JobIn, type JobRecord } from './lifecycle.js';
 import { createLine } from './line.js';
 import type { PartSlots } from './parts.js';
 import type { JobReporter } from './ports.js';
@@ -204,7 +204,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 			for (const job of adopted) {
 				// Jobs already at the API are tracked at once; ones that never reached it (or a long text stopped between
 				// parts) wait for a slot, in order.
-				if (job.state === 'recorded' || job.state === 'waiting' || (job.state === 'parts' && !partsOut(job))) await enqueue(job, await limitsFor(job.guildId));
+				if (job.state === 'recorded' || job.state === 'waiting' || (job.state === 'parts' && betweenParts(job)))
+					await enqueue(job, await limitsFor(job.guildId));
 				else launch(job);
 			}
 			// A job that joined the line while every run ended is picked up here.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SharedLine } from '../store/shared-line.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { isUnfinished, partsOut, type JobRecord } from './lifecycle.js';
+import { isUnfinished, betweenParts, type JobRecord } from './lifecycle.js';
 import { LINE_REFRESH_MS } from './line.js';
 import type { JobPhase, JobReporter } from './ports.js';
 import type { JobRecords } from './records.js';
@@ -161,7 +161,7 @@ export function createSharedLineKeeper(options: {
 				const job = await jobs.get(listed.id);
 				if (!job || !isUnfinished(job) || job.state === 'awaiting-consent' || now - job.updatedAt < ORPHAN_AFTER_MS || (await line.has(job.id))) continue;
 				adopted++;
-				if (job.state === 'recorded' || job.state === 'waiting' || (job.state === 'parts' && !partsOut(job))) await context.enter(job);
+				if (job.state === 'recorded' || job.state === 'waiting' || (job.state === 'parts' && betweenParts(job))) await context.enter(job);
 				else if (await line.force({ jobId: job.id, requesterId: job.requesterId, guildId: job.guildId }, now)) await dispatch([job.id]);
 			}
 			// Extra slots of long texts' parts whose job holds no slot any more (an older version's release) free too.

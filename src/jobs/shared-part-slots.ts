@@ -45,7 +45,7 @@ export function createSharedPartSlots(deps: SharedPartSlotDeps): SharedPartSlots
 		async forJob(job) {
 			const request = { jobId: job.id, requesterId: job.requesterId, guildId: job.guildId };
 			// An earlier run that died (kill -9) may have left some: this run starts from its job's own slot.
-			await deps.dispatch((await line.dropExtras(job.id, maxAtApi, clock.now())).started);
+			await handOver(await line.dropExtras(job.id, maxAtApi, clock.now()));
 			const keys: string[] = [];
 			return {
 				async take(force) {
