@@ -1,6 +1,6 @@
 import { InteractionResponseType, REST, Routes } from 'discord.js';
 import { DEFAULT_APPLICATION_ID, snowflake, TEST_BOT_TOKEN } from '../test/fakes/discord-api.js';
-import { BENCH_XTTS_KEY } from './protocol.js';
+import { BENCH_XTTS_KEY, benchText } from './protocol.js';
 import type { Rig, Trace } from './rig.js';
 
 /**
@@ -73,4 +73,25 @@ export async function floorDeliveries(rig: Rig, count: number): Promise<number[]
 		latencies.push((trace.uploads[0] as number) - started);
 	}
 	return latencies;
+}
+
+/**
+ * A long text's floor: its `count` parts' generate requests sent bare, all at once, until the XTTS fake has turned
+ * the last of them COMPLETED: the API's own time for the parts, with nothing of the bot in between.
+ */
+export async function floorParts(rig: Rig, count: number): Promise<number> {
+	const headers = { 'Content-Type': 'application/json', 'Ocp-Apim-Subscription-Key': BENCH_XTTS_KEY };
+	const started = Date.now();
+	const traces = Array.from({ length: count }, () => newTrace(rig, started));
+	await Promise.all(
+		traces.map((trace) =>
+			fetch(`${rig.fakes.xttsOrigin}/voice-clone/v1/xtts-v2/generate`, {
+				method: 'POST',
+				headers,
+				body: JSON.stringify({ speaker: rig.fakes.speakerUrl, text: benchText(trace.member), language: 'en' }),
+			}).then((response) => response.arrayBuffer()),
+		),
+	);
+	await rig.waitFor(() => traces.every((trace) => trace.completedAt !== undefined), 120_000, 'the bare parts to be completed');
+	return Math.max(...traces.map((trace) => trace.completedAt as number)) - started;
 }

@@ -23,6 +23,7 @@ const USAGE = `usage: npm run bench -- [options]
   --cost-jobs N         12 s jobs in "cost" (default ${DEFAULTS.costJobs})
   --big N               concurrent ${DEFAULTS.bigBytes / 1024 / 1024} MiB deliveries in "throughput" (default ${DEFAULTS.bigDeliveries})
   --cadence MS          XTTS_POLL_INTERVAL_MS for the real-time scenarios (default ${DEFAULTS.cadenceMs})
+  --jitter F            how far each job of the 5-40 s polling run strays from its length's time, e.g. 0.1 for ±10% (default ${DEFAULTS.spreadJitter})
   (scenario scaleout needs redis-server on the PATH: one and two bot processes on one Redis, and a takeover)
   --out FILE            where to write the results (default bench/results.json)
   --smoke               toy sizes (seconds, not minutes), as the test suite runs it`;
@@ -37,6 +38,7 @@ const { values } = parseArgs({
 		'cost-jobs': { type: 'string' },
 		big: { type: 'string' },
 		cadence: { type: 'string' },
+		jitter: { type: 'string' },
 		out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
 		child: { type: 'boolean', default: false },
 		smoke: { type: 'boolean', default: false },
@@ -69,7 +71,12 @@ const options: BenchOptions = {
 	costJobs: count('cost-jobs', values['cost-jobs'], base.costJobs),
 	bigDeliveries: count('big', values.big, base.bigDeliveries),
 	cadenceMs: count('cadence', values.cadence, base.cadenceMs),
+	spreadJitter: values.jitter === undefined ? base.spreadJitter : Number(values.jitter),
 };
+if (!(options.spreadJitter >= 0 && options.spreadJitter < 1)) {
+	console.error(`--jitter must be a fraction from 0 to below 1\n\n${USAGE}`);
+	process.exit(2);
+}
 
 const names = Object.keys(SCENARIOS) as ScenarioName[];
 const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
