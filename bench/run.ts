@@ -5,14 +5,14 @@
  * a table with each figure beside its target and writes bench/results.json. With `all` every scenario runs in
  * a fresh process, so that one scenario's memory never shows up in another's figures.
  */
-import { fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable, rows } from './report.js';
 import { BOT_OVERRIDES } from './rig.js';
-import { DEFAULTS, SCENARIOS, SMOKE, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
+import { runIsolated } from './isolate.js';
+import { DEFAULTS, SCENARIOS, SIDES, SMOKE, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
 
 const USAGE = `usage: npm run bench -- [options]
   --scenario ack|delivery|cost|inflight|throughput|parts|scaleout|all   (default all)
@@ -80,30 +80,13 @@ if (!(options.spreadJitter >= 0 && options.spreadJitter < 1)) {
 
 const names = Object.keys(SCENARIOS) as ScenarioName[];
 const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
-if (chosen.length === 0) {
+if (chosen.length === 0 && !(values.child && values.scenario in SIDES)) {
 	console.error(`unknown scenario "${values.scenario}"\n\n${USAGE}`);
 	process.exit(2);
 }
 
-/** Runs one scenario in a fresh process (this file with --child) and returns its result. */
-function isolated(name: ScenarioName): Promise<unknown> {
-	const forwarded = process.argv
-		.slice(2)
-		.filter((arg, index, all) => arg !== '--scenario' && all[index - 1] !== '--scenario' && !arg.startsWith('--scenario='));
-	const child = fork(fileURLToPath(import.meta.url), [...forwarded, '--scenario', name, '--child'], {
-		execArgv: ['--import', 'tsx'],
-		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-		serialization: 'advanced',
-	});
-	return new Promise((resolve, reject) => {
-		let result: unknown;
-		child.on('message', (message) => (result = message));
-		child.once('exit', (code) => (code === 0 && result !== undefined ? resolve(result) : reject(new Error(`scenario "${name}" failed (exit code ${code})`))));
-	});
-}
-
 if (values.child) {
-	const result = await SCENARIOS[chosen[0]!](options);
+	const result = await { ...SCENARIOS, ...SIDES }[values.scenario as ScenarioName | keyof typeof SIDES](options);
 	process.send!(result, () => process.exit(0));
 } else {
 	const started = Date.now();
@@ -111,7 +94,7 @@ if (values.child) {
 	for (const name of chosen) {
 		const t0 = Date.now();
 		process.stderr.write(`▶ ${name} … `);
-		(results as Record<string, unknown>)[name] = chosen.length > 1 ? await isolated(name) : await SCENARIOS[name](options);
+		(results as Record<string, unknown>)[name] = chosen.length > 1 ? await runIsolated(name) : await SCENARIOS[name](options);
 		process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 	}
 	const seconds = (Date.now() - started) / 1000;

@@ -2,6 +2,7 @@ import { sparePort } from '../test/helpers/redis.js';
 import { scaleOutScenario, type ScaleOutResult } from './scale-out.js';
 import { MIN_SAMPLES } from '../src/jobs/poll-timing.js';
 import { bareRestOf, floorAcks, floorDeliveries, floorParts } from './floor.js';
+import { runIsolated } from './isolate.js';
 import { benchText } from './protocol.js';
 import { instantClock, isSettled, isSubmitted, startRig, type RigOptions, type Trace } from './rig.js';
 import { collectGarbage, lostOf, sleep, startMonitor, summarize, type Summary } from './stats.js';
@@ -363,8 +364,8 @@ export interface InflightResult {
 }
 
 export async function inflightScenario(o: BenchOptions): Promise<InflightResult> {
-	// The naive peer first: memory the process keeps from a run can only weigh on the bot's figure, not flatter it.
-	const naive = await inflightRun(o, true);
+	// The naive peer in a process of its own: memory one run leaves in a process would weigh on the other's figures.
+	const naive = (await runIsolated('inflight-naive')) as Omit<InflightResult, 'naive'>;
 	const ours = await inflightRun(o, false);
 	return { ...ours, naive: { idleRssMB: naive.idleRssMB, peakRssMB: naive.peakRssMB, eventLoopDelayMs: naive.eventLoopDelayMs, lost: naive.lost } };
 }
@@ -441,7 +442,7 @@ export interface ThroughputResult {
 }
 
 export async function throughputScenario(o: BenchOptions): Promise<ThroughputResult> {
-	const naive = await throughputRun(o, true);
+	const naive = (await runIsolated('throughput-naive')) as Awaited<ReturnType<typeof throughputRun>>;
 	const run = await throughputRun(o, false);
 	const memory = await memoryRun(o);
 	return { ...run, lost: run.lost + memory.lost, memory, naive: { jobsPerSecond: naive.jobsPerSecond, lost: naive.lost } };
@@ -556,6 +557,12 @@ export const SCENARIOS = {
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
+
+/** One side of a scenario, run in a process of its own by that scenario (bench/isolate.ts); not a scenario to choose. */
+export const SIDES = {
+	'inflight-naive': (o: BenchOptions) => inflightRun(o, true),
+	'throughput-naive': (o: BenchOptions) => throughputRun(o, true),
+} as const;
 export type ScenarioResults = {
 	ack?: AckResult;
 	delivery?: DeliveryResult;
