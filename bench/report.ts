@@ -32,8 +32,8 @@ const ratios = (floor: number | undefined, naive: number | undefined) =>
 const atLeast1 = (value: number) => (Number.isFinite(value) ? Math.max(1, value) : value);
 
 /**
- * Ratio targets set from what was measured (README, Performance: ×2.92 the naive peer's throughput, ×0.52 its peak
- * RSS with 1000 jobs in flight, on 2 cores), with room for the run-to-run spread: the bot must keep at least this
+ * Ratio targets set from what was measured (README, Performance: ×2.87–2.92 the naive peer's throughput, ×0.52–0.53
+ * its peak RSS with 1000 jobs in flight, on 2 cores), with room for the run-to-run spread: the bot must keep at least this
  * throughput, and at most this peak memory, relative to the naive peer doing the same work in the same run.
  */
 export const NAIVE_FACTORS = { throughputAtLeast: 2, peakRssAtMost: 0.75 };
