@@ -132,6 +132,9 @@ describe.each(ENGINES)('a long text’s parts in parallel ($engine)', ({ shared 
 		const final = await run.edit(isFinal);
 		expect(contentOf(final)).toContain('could not clone this: Speaker audio could not be decoded');
 		expect(contentOf(final)).toContain(`Part 2/${PARTS.length} of the text could not be made.`);
+		// The reference names the failed part's own request, for the host to look up.
+		const failedRequest = [...h.xtts.jobs.values()].find((job) => partOf(job.text) === 1)?.id;
+		expect(contentOf(final)).toContain(`request \`${failedRequest}\``);
 		await expect.poll(() => h.bot.runner.active).toBe(0);
 		// The other two, still QUEUED, are asked about no more (nothing waits on the clock to poll them), and no other
 		// part is sent.
@@ -159,6 +162,8 @@ describe.each(ENGINES)('a long text’s parts in parallel ($engine)', ({ shared 
 		const cancelled = await run.edit((content) => content.includes('Cancelled'));
 		expect(contentOf(cancelled)).toContain('may still be billed');
 		await expect.poll(() => h.bot.runner.active).toBe(0);
+		// Nothing waits on the clock to poll a part or send the next one: the requests below could not come later.
+		expect(h.clock.sleepers()).toBe(0);
 		h.clock.advance(60_000);
 		expect(h.xtts.generateRequests()).toHaveLength(3);
 		expect(h.xtts.statusRequests()).toHaveLength(0);
